@@ -1,0 +1,167 @@
+package io.hce.memory;
+
+import io.hce.memory.internal.cache.SizeClasses;
+import io.hce.memory.internal.cache.ThreadCaches;
+import io.hce.memory.internal.platform.NativeMemory;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
+import java.lang.ref.Reference;
+import java.util.Objects;
+
+/**
+ * A thread-caching native allocator: hce's {@code hce::memory::cache} per thread, behind the JDK's
+ * {@link SegmentAllocator}.
+ *
+ * <p>Each platform thread keeps freed blocks in power-of-two (or {@linkplain CacheInfo custom}) buckets
+ * and hands them out again, so most allocations never reach {@code malloc}. A bucket keeps blocks up to
+ * its byte limit; past it, blocks move to a depot shared by the allocator's threads, and past that they
+ * are freed. Blocks freed on another thread than the one that allocated them come back through the depot,
+ * so a producer/consumer pair runs on cached blocks too. Virtual threads share a few caches instead of
+ * each getting one. Requests larger than the largest bucket go to {@code malloc} and {@code free} directly.
+ *
+ * <pre>{@code
+ * CachingAllocator allocator = CachingAllocator.create(CacheInfo.defaults());
+ * MemorySegment block = allocator.allocate(ValueLayout.JAVA_LONG, 16); // SegmentAllocator's methods work
+ * block.setAtIndex(ValueLayout.JAVA_LONG, 0, 42);
+ * allocator.deallocate(block);                                        // back to this thread's cache
+ * }</pre>
+ *
+ * <h2>Contract</h2>
+ * <ul>
+ *   <li>Segments are native, in the global scope, of exactly the requested size, aligned as requested
+ *       (any power of two) and at least to 16 bytes. A zero size gives an empty segment that takes no
+ *       memory.</li>
+ *   <li>Every segment must be given back with {@link #deallocate}, once, to this allocator, from any thread.
+ *       Using a segment after deallocating it is undefined: its memory may belong to someone else.</li>
+ *   <li>All methods are thread-safe. Memory cached by a platform thread goes back to the system when the
+ *       thread ends (once it is collected), or on {@link #trim()}; everything cached goes back when the
+ *       allocator itself becomes unreachable.</li>
+ * </ul>
+ */
+public final class CachingAllocator implements SegmentAllocator {
+
+    private final CacheInfo info;
+    private final SizeClasses sizes;
+    private final ThreadCaches caches;
+
+    private CachingAllocator(CacheInfo info) {
+        this.info = info;
+        this.caches = ThreadCaches.create(info, this);
+        this.sizes = caches.sizes();
+    }
+
+    /**
+     * Makes an allocator with its own caches.
+     *
+     * @param info the buckets; {@link CacheInfo#defaults()} for hce's
+     * @return a new allocator
+     * @throws NullPointerException if {@code info} is {@code null}
+     */
+    public static CachingAllocator create(CacheInfo info) {
+        return new CachingAllocator(Objects.requireNonNull(info, "info"));
+    }
+
+    /**
+     * Allocates a block from the calling thread's cache, or from {@code malloc} when it has none to give.
+     *
+     * @param byteSize      the segment's size in bytes; 0 gives an empty segment
+     * @param byteAlignment the alignment of its address, a power of two
+     * @return a native segment of {@code byteSize} bytes, in the global scope
+     * @throws IllegalArgumentException if {@code byteSize} is negative or {@code byteAlignment} is not a
+     *                                  power of two
+     * @throws OutOfMemoryError         if {@code malloc} fails; nothing has changed then
+     */
+    @Override
+    public MemorySegment allocate(long byteSize, long byteAlignment) {
+        Arguments.checkSize(byteSize);
+        Arguments.checkAlignment(byteAlignment);
+        if (byteSize == 0) {
+            return NativeMemory.segment(Math.max(byteAlignment, NativeMemory.MALLOC_ALIGNMENT), 0);
+        }
+        long address = caches.allocate(sizes.bucketOf(byteSize), byteSize, byteAlignment);
+        Reference.reachabilityFence(this);
+        return NativeMemory.segment(address, byteSize);
+    }
+
+    /**
+     * Gives a segment back: it goes into the calling thread's cache, or to {@code free()} when the caches
+     * are full. The segment must not be used afterwards.
+     *
+     * @param segment a segment this allocator returned, of the size it had then
+     * @throws NullPointerException     if {@code segment} is {@code null}
+     * @throws IllegalArgumentException if the segment cannot be a block of this allocator: a heap segment,
+     *                                  one of an {@code Arena} or a buffer, or one whose address does not
+     *                                  have the alignment of the blocks of its size. Such checks catch
+     *                                  many foreign segments, not all; nothing changes when they throw
+     */
+    public void deallocate(MemorySegment segment) {
+        Objects.requireNonNull(segment, "segment");
+        long byteSize = segment.byteSize();
+        long address = segment.address();
+        if (!segment.isNative() || !NativeMemory.isGlobal(segment)) {
+            throw new IllegalArgumentException("not a segment of this allocator: " + describe(segment)
+                    + " is " + (segment.isNative() ? "bound to an arena or a buffer" : "on the Java heap"));
+        }
+        if (byteSize == 0) {
+            return; // empty segments take no memory
+        }
+        int bucket = sizes.bucketOf(byteSize);
+        long alignment = bucket < sizes.directBucket() ? sizes.alignment(bucket) : NativeMemory.MALLOC_ALIGNMENT;
+        if (address == 0 || (address & (alignment - 1)) != 0) {
+            throw new IllegalArgumentException("not a segment of this allocator: " + describe(segment)
+                    + " is not aligned to " + alignment + " bytes, as every block of its size is");
+        }
+        caches.deallocate(bucket, address, byteSize);
+        Reference.reachabilityFence(this);
+    }
+
+    /**
+     * Frees the blocks the calling thread's cache holds. Blocks in the shared depot and in other threads'
+     * caches stay; a virtual thread has no cache of its own, so for it this does nothing.
+     */
+    public void trim() {
+        caches.trim();
+        Reference.reachabilityFence(this);
+    }
+
+    /**
+     * @return the counters of every bucket, summed over all threads, live and ended
+     */
+    public CacheStatistics statistics() {
+        return caches.statistics();
+    }
+
+    /**
+     * @return the bucket layout this allocator was made with
+     */
+    public CacheInfo info() {
+        return info;
+    }
+
+    /**
+     * An upper bound of what this allocator may cache, for capacity planning: each platform thread that
+     * uses it may cache up to the sum of the byte limits, as may each of the stripes virtual threads share,
+     * and the shared depots hold a bounded amount more.
+     *
+     * @param platformThreads how many platform threads use the allocator
+     * @return the most bytes that can be cached at once
+     */
+    public long maxCachedBytes(int platformThreads) {
+        long perCache = 0;
+        for (int b = 0; b < sizes.bucketCount(); b++) {
+            perCache += sizes.capacity(b) * sizes.nativeSize(b);
+        }
+        return perCache * ((long) platformThreads + caches.stripeCount()) + caches.maxDepotBytes();
+    }
+
+    @Override
+    public String toString() {
+        return "CachingAllocator[" + info.buckets().size() + " buckets, " + sizes.blockSize(0) + " B … "
+                + info.maxBlockSize() + " B]";
+    }
+
+    private static String describe(MemorySegment segment) {
+        return "segment of " + segment.byteSize() + " bytes at 0x" + Long.toHexString(segment.address());
+    }
+}

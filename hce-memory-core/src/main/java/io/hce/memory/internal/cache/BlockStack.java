@@ -1,0 +1,85 @@
+package io.hce.memory.internal.cache;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * One bucket of one {@link ThreadCache}: a LIFO stack of cached block addresses and the bucket's counters.
+ *
+ * <p>Addresses are kept as {@code long}s in a primitive array: pushing and popping store no references,
+ * so they pay no GC barrier, and the segment handed out is made from the address only when needed. The
+ * array starts empty and doubles up to {@link #capacity}, so a thread that uses few buckets holds little.
+ *
+ * <p>Fields are written only by the cache's owner (see the package documentation); other threads read
+ * the counters through the {@code *Opaque} methods.
+ */
+final class BlockStack {
+
+    private static final long[] NO_BLOCKS = {};
+    private static final VarHandle COUNT;
+    private static final VarHandle HITS;
+    private static final VarHandle MISSES;
+    private static final VarHandle FREES;
+
+    static {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            COUNT = lookup.findVarHandle(BlockStack.class, "count", int.class);
+            HITS = lookup.findVarHandle(BlockStack.class, "hits", long.class);
+            MISSES = lookup.findVarHandle(BlockStack.class, "misses", long.class);
+            FREES = lookup.findVarHandle(BlockStack.class, "frees", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** The alignment every block of this bucket has; stricter requests are over-aligned. */
+    final long alignment;
+    /** The bytes each block takes from {@code malloc}. */
+    final long nativeSize;
+    /** The most blocks kept. */
+    final int capacity;
+
+    long[] blocks = NO_BLOCKS;
+    int count;
+    long hits;
+    long misses;
+    long frees;
+
+    BlockStack(long alignment, long nativeSize, int capacity) {
+        this.alignment = alignment;
+        this.nativeSize = nativeSize;
+        this.capacity = capacity;
+    }
+
+    /**
+     * Makes room for at least {@code minLength} blocks, within {@link #capacity}.
+     *
+     * @return false when the stack is already as large as it may be
+     */
+    boolean grow(int minLength) {
+        int length = blocks.length;
+        if (length >= capacity) {
+            return false;
+        }
+        int newLength = Math.min(capacity, Math.max(minLength, Math.max(16, length * 2)));
+        blocks = java.util.Arrays.copyOf(blocks, newLength);
+        return true;
+    }
+
+    int countOpaque() {
+        return (int) COUNT.getOpaque(this);
+    }
+
+    long hitsOpaque() {
+        return (long) HITS.getOpaque(this);
+    }
+
+    long missesOpaque() {
+        return (long) MISSES.getOpaque(this);
+    }
+
+    long freesOpaque() {
+        return (long) FREES.getOpaque(this);
+    }
+}

@@ -1,0 +1,102 @@
+package io.hce.memory.internal.cache;
+
+import io.hce.memory.CacheStatistics;
+import io.hce.memory.internal.platform.NativeMemory;
+
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Set;
+
+/**
+ * The books of one allocator: its depots, its live caches, and the totals of caches whose threads ended.
+ *
+ * <p>Every method is {@code synchronized}; none is on an allocation path (a cache is registered once per
+ * thread, retired once, and read when statistics are asked for). Holding the lock while a cache is
+ * retired means a snapshot sees its counters either in the live set or in the totals, never in both or
+ * neither.
+ */
+final class CacheRegistry {
+
+    private final SizeClasses sizes;
+    private final TransferDepot[] depots;
+    private final Set<ThreadCache> live = Collections.newSetFromMap(new IdentityHashMap<>());
+    private final CounterTotals ended;
+    private boolean closed;
+
+    CacheRegistry(SizeClasses sizes) {
+        this.sizes = sizes;
+        this.ended = new CounterTotals(sizes.bucketCount());
+        this.depots = new TransferDepot[sizes.bucketCount()];
+        for (int b = 0; b < depots.length; b++) {
+            int batch = sizes.batchSize(b);
+            if (batch > 0) {
+                // Room for two full thread caches' worth of blocks: enough to absorb a consumer's overflow
+                // until a producer comes for it, and still a bound per bucket.
+                int batches = Math.max(2, Integer.highestOneBit(2 * sizes.capacity(b) / batch));
+                depots[b] = new TransferDepot(batch, batches);
+            }
+        }
+    }
+
+    /**
+     * @param ownerId the owning platform thread's id, or -1 for a cache shared by virtual threads
+     */
+    synchronized ThreadCache newCache(long ownerId) {
+        ThreadCache cache = new ThreadCache(ownerId, sizes, depots);
+        live.add(cache);
+        return cache;
+    }
+
+    /** The owner of {@code cache} has ended: free its blocks and keep its counters. */
+    synchronized void retire(ThreadCache cache) {
+        if (live.remove(cache)) {
+            cache.retire();
+            cache.release();
+            cache.addTo(ended);
+        }
+    }
+
+    /** The allocator is unreachable: free everything cached. */
+    synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (ThreadCache cache : live) {
+            cache.release();
+        }
+        for (int b = 0; b < depots.length; b++) {
+            if (depots[b] != null) {
+                long nativeSize = sizes.nativeSize(b);
+                depots[b].drain(address -> {
+                    NativeMemory.free(address, nativeSize);
+                    ended.addDirect(0, 0, -nativeSize); // the depot's blocks are no cache's to count down
+                });
+            }
+        }
+    }
+
+    synchronized CacheStatistics statistics() {
+        CounterTotals totals = new CounterTotals(sizes.bucketCount());
+        totals.addAll(ended);
+        for (ThreadCache cache : live) {
+            cache.addTo(totals);
+        }
+        for (int b = 0; b < depots.length; b++) {
+            if (depots[b] != null) {
+                totals.add(b, 0, 0, 0, depots[b].blocks() * sizes.nativeSize(b));
+            }
+        }
+        return totals.toStatistics(sizes);
+    }
+
+    long maxDepotBytes() {
+        long bytes = 0;
+        for (int b = 0; b < depots.length; b++) {
+            if (depots[b] != null) {
+                bytes += (long) depots[b].maxBatches() * depots[b].batchSize() * sizes.nativeSize(b);
+            }
+        }
+        return bytes;
+    }
+}

@@ -1,0 +1,159 @@
+package io.hce.memory.internal.platform;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * Downcalls to the C allocator, and the one way the library turns an address into a segment.
+ *
+ * <h2>Design</h2>
+ * Pointers cross the boundary as {@code long}s ({@code JAVA_LONG} in the descriptors, not
+ * {@code ADDRESS}), so no call allocates a {@link MemorySegment} on the Java heap. Each function has two
+ * handles: a {@linkplain Linker.Option#critical(boolean) critical} one, which skips the thread-state
+ * transition and halves the cost of a call, and a plain one. Critical calls keep the calling thread in
+ * Java state, so a long one delays every safepoint; they are used only for requests at or below
+ * {@link #CRITICAL_CALL_LIMIT}, which {@code malloc} serves from its arenas without {@code mmap}/{@code munmap}.
+ *
+ * <p>Segments are made by slicing {@link #EVERYTHING}, a global-scope segment that spans the whole
+ * address space. {@code asSlice} is not restricted and makes one object, where
+ * {@code MemorySegment.ofAddress(a).reinterpret(n)} makes two and checks the caller's native access.
+ */
+public final class NativeMemory {
+
+    /**
+     * The alignment {@code malloc} guarantees on 64-bit Linux ({@code alignof(max_align_t)}); larger
+     * alignments are requested from {@code aligned_alloc}.
+     */
+    public static final long MALLOC_ALIGNMENT = 16;
+
+    /** Requests larger than this use the non-critical handles (glibc's default mmap threshold). */
+    public static final long CRITICAL_CALL_LIMIT = 128 * 1024;
+
+    /** The whole address space, in the global scope: {@code asSlice} on it makes native segments. */
+    private static final MemorySegment EVERYTHING = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+
+    private static final MethodHandle MALLOC_CRITICAL;
+    private static final MethodHandle MALLOC;
+    private static final MethodHandle ALIGNED_ALLOC_CRITICAL;
+    private static final MethodHandle ALIGNED_ALLOC;
+    private static final MethodHandle FREE_CRITICAL;
+    private static final MethodHandle FREE;
+
+    static {
+        Linker linker = Linker.nativeLinker();
+        SymbolLookup libc = linker.defaultLookup();
+        FunctionDescriptor malloc = FunctionDescriptor.of(JAVA_LONG, JAVA_LONG);
+        FunctionDescriptor alignedAlloc = FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG);
+        FunctionDescriptor free = FunctionDescriptor.ofVoid(JAVA_LONG);
+        Linker.Option critical = Linker.Option.critical(false);
+        MemorySegment mallocSymbol = find(libc, "malloc");
+        MemorySegment alignedAllocSymbol = find(libc, "aligned_alloc");
+        MemorySegment freeSymbol = find(libc, "free");
+        MALLOC_CRITICAL = linker.downcallHandle(mallocSymbol, malloc, critical);
+        MALLOC = linker.downcallHandle(mallocSymbol, malloc);
+        ALIGNED_ALLOC_CRITICAL = linker.downcallHandle(alignedAllocSymbol, alignedAlloc, critical);
+        ALIGNED_ALLOC = linker.downcallHandle(alignedAllocSymbol, alignedAlloc);
+        FREE_CRITICAL = linker.downcallHandle(freeSymbol, free, critical);
+        FREE = linker.downcallHandle(freeSymbol, free);
+    }
+
+    private NativeMemory() {
+    }
+
+    private static MemorySegment find(SymbolLookup lookup, String name) {
+        return lookup.find(name).orElseThrow(() -> new UnsatisfiedLinkError("C library function not found: " + name));
+    }
+
+    /**
+     * Allocates {@code byteSize} bytes aligned to at least {@code byteAlignment}.
+     *
+     * @param byteSize      bytes to allocate, at least 1
+     * @param byteAlignment a power of two
+     * @return the address of the new block, never 0
+     * @throws OutOfMemoryError when the C allocator returns {@code NULL}
+     */
+    public static long allocate(long byteSize, long byteAlignment) {
+        long address = byteAlignment <= MALLOC_ALIGNMENT ? malloc(byteSize) : alignedAlloc(byteAlignment, byteSize);
+        if (address == 0) {
+            throw new OutOfMemoryError("Cannot allocate " + byteSize + " bytes aligned to " + byteAlignment
+                    + " of native memory: the C allocator returned NULL");
+        }
+        return address;
+    }
+
+    /**
+     * Frees a block of {@code byteSize} bytes obtained from {@link #allocate}.
+     *
+     * @param address  the block's address
+     * @param byteSize the size it was allocated with (chooses the call path, not passed to {@code free})
+     */
+    public static void free(long address, long byteSize) {
+        try {
+            if (byteSize <= CRITICAL_CALL_LIMIT) {
+                FREE_CRITICAL.invokeExact(address);
+            } else {
+                FREE.invokeExact(address);
+            }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * A native segment of {@code byteSize} bytes at {@code address}, in the global scope.
+     *
+     * @param address  the first byte
+     * @param byteSize the segment's size
+     * @return a new segment; the caller owns the memory behind it
+     */
+    public static MemorySegment segment(long address, long byteSize) {
+        return EVERYTHING.asSlice(address, byteSize);
+    }
+
+    /**
+     * Whether {@code segment} is in the global scope, as every segment made by {@link #segment} is. Segments
+     * of a confined, shared or automatic {@code Arena} and of a direct buffer are not: their memory belongs
+     * to someone else. ({@code Arena.global()} shares the global scope, so its segments pass.)
+     *
+     * @param segment a native segment
+     * @return true when its scope is the global one
+     */
+    public static boolean isGlobal(MemorySegment segment) {
+        return segment.scope() == EVERYTHING.scope();
+    }
+
+    private static long malloc(long byteSize) {
+        try {
+            return byteSize <= CRITICAL_CALL_LIMIT
+                    ? (long) MALLOC_CRITICAL.invokeExact(byteSize)
+                    : (long) MALLOC.invokeExact(byteSize);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static long alignedAlloc(long byteAlignment, long byteSize) {
+        try {
+            return byteSize <= CRITICAL_CALL_LIMIT
+                    ? (long) ALIGNED_ALLOC_CRITICAL.invokeExact(byteAlignment, byteSize)
+                    : (long) ALIGNED_ALLOC.invokeExact(byteAlignment, byteSize);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static RuntimeException rethrow(Throwable t) {
+        if (t instanceof RuntimeException e) {
+            throw e;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+        throw new IllegalStateException("Unexpected checked exception from a downcall", t);
+    }
+}

@@ -1,0 +1,11 @@
+/**
+ * Native (off-heap) memory allocation on the Foreign Function &amp; Memory API.
+ *
+ * <p>The public API is the package {@link io.hce.memory}; everything under {@code io.hce.memory.internal}
+ * is implementation and not exported. The module calls restricted methods (downcalls to the C
+ * allocator), so a JVM that runs it should grant native access:
+ * {@code --enable-native-access=io.hce.memory} on the module path, {@code ALL-UNNAMED} on the class path.
+ */
+module io.hce.memory {
+    exports io.hce.memory;
+}

@@ -1,0 +1,32 @@
+package io.hce.memory;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class DataSizesTest {
+
+    @ParameterizedTest
+    @CsvSource({"65536, 65536", "64KB, 65536", "64kb, 65536", " 1 MB , 1048576", "2GB, 2147483648", "1TB, 1099511627776",
+            "7B, 7", "0, 0"})
+    void parsesBytesAndBinaryUnits(String text, long bytes) {
+        assertEquals(bytes, DataSizes.parse(text));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "KB", "-1", "-1KB", "1.5MB", "64 KiB", "ten", "9223372036854775807KB"})
+    void rejectsWhatIsNotASize(String text) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DataSizes.parse(text));
+        assertEquals("'" + text + "' is not a size: expected a whole number of bytes, optionally followed by B, KB,"
+                + " MB, GB or TB", e.getMessage());
+    }
+
+    @Test
+    void largestSizeThatFits() {
+        assertEquals(Long.MAX_VALUE >> 10 << 10, DataSizes.parse((Long.MAX_VALUE >> 10) + "KB"));
+    }
+}

@@ -1,0 +1,89 @@
+package io.hce.memory.internal.cache;
+
+import io.hce.memory.CacheInfo;
+import io.hce.memory.CacheStatistics;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+class ThreadCachesTest {
+
+    @Test
+    void everythingCachedIsFreedOnceTheOwnerIsUnreachable() {
+        ThreadCaches caches = cachesOfAnOwnerThatIsDropped();
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (caches.statistics().reservedBytes() != 0) {
+            if (System.nanoTime() > deadline) {
+                fail("not reclaimed after the owner was dropped: " + caches.statistics());
+            }
+            System.gc();
+            LockSupport.parkNanos(Duration.ofMillis(20).toNanos());
+        }
+        assertEquals(0, caches.statistics().cachedBytes());
+    }
+
+    private static ThreadCaches cachesOfAnOwnerThatIsDropped() {
+        ThreadCaches caches = ThreadCaches.create(new CacheInfo(List.of(new CacheInfo.Bucket(64, 128))), new Object());
+        long[] blocks = new long[10];
+        for (int i = 0; i < blocks.length; i++) {
+            blocks[i] = caches.allocate(0, 64, 1);
+        }
+        for (long block : blocks) {
+            caches.deallocate(0, block, 64); // 2 stay in this thread's cache, 4 go to the depot, 4 are freed
+        }
+        CacheStatistics statistics = caches.statistics();
+        assertEquals(6 * 64, statistics.reservedBytes());
+        assertEquals(6 * 64, statistics.cachedBytes());
+        return caches;
+    }
+
+    /** More live threads than the thread table has slots: the ones that collide are served by the ThreadLocal. */
+    @Test
+    void threadsBeyondTheTableGetCachesOfTheirOwn() throws InterruptedException {
+        ThreadCaches caches = ThreadCaches.create(CacheInfo.defaults(), this);
+        int threads = 600;
+        CountDownLatch allocated = new CountDownLatch(threads);
+        CountDownLatch release = new CountDownLatch(1);
+        List<Thread> started = new ArrayList<>();
+        AtomicInteger sameBlockBack = new AtomicInteger();
+        for (int t = 0; t < threads; t++) {
+            started.add(Thread.ofPlatform().start(() -> {
+                long first = caches.allocate(6, 64, 1);
+                caches.deallocate(6, first, 64);
+                allocated.countDown();
+                await(release); // every thread stays alive, so their ids occupy the table at once
+                long second = caches.allocate(6, 64, 1);
+                if (second == first) {
+                    sameBlockBack.incrementAndGet();
+                }
+                caches.deallocate(6, second, 64);
+            }));
+        }
+        allocated.await();
+        release.countDown();
+        for (Thread thread : started) {
+            thread.join();
+        }
+        var bucket = caches.statistics().buckets().get(6);
+        assertEquals(threads, bucket.misses());
+        assertEquals(threads, bucket.hits());
+        assertEquals(threads, sameBlockBack.get(), "each thread's own freed block comes back to it");
+        assertEquals(caches.statistics().cachedBytes(), caches.statistics().reservedBytes());
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

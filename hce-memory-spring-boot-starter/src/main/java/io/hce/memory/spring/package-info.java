@@ -1,0 +1,4 @@
+/**
+ * Spring Boot auto-configuration for hce-memory.
+ */
+package io.hce.memory.spring;
