@@ -120,7 +120,7 @@ final class BatchRing {
             long consumer = consumerIndex;
             long producer = producerIndex;
             if (consumer == consumerIndex) {
-                return (int) Math.clamp(producer - consumer, 0, mask + 1);
+                return Math.clamp(producer - consumer, 0, mask + 1);
             }
         }
     }
