@@ -23,18 +23,8 @@ import java.lang.invoke.VarHandle;
 final class BatchRing {
 
     private static final VarHandle SEQUENCE = MethodHandles.arrayElementVarHandle(long[].class);
-    private static final VarHandle PRODUCER_INDEX;
-    private static final VarHandle CONSUMER_INDEX;
-
-    static {
-        try {
-            MethodHandles.Lookup lookup = MethodHandles.lookup();
-            PRODUCER_INDEX = lookup.findVarHandle(BatchRing.class, "producerIndex", long.class);
-            CONSUMER_INDEX = lookup.findVarHandle(BatchRing.class, "consumerIndex", long.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final VarHandle PRODUCER_INDEX = FieldHandles.of(MethodHandles.lookup(), "producerIndex", long.class);
+    private static final VarHandle CONSUMER_INDEX = FieldHandles.of(MethodHandles.lookup(), "consumerIndex", long.class);
 
     private final long[][] elements;
     private final long[] sequences;

@@ -16,22 +16,10 @@ import java.lang.invoke.VarHandle;
 final class BlockStack {
 
     private static final long[] NO_BLOCKS = {};
-    private static final VarHandle COUNT;
-    private static final VarHandle HITS;
-    private static final VarHandle MISSES;
-    private static final VarHandle FREES;
-
-    static {
-        try {
-            MethodHandles.Lookup lookup = MethodHandles.lookup();
-            COUNT = lookup.findVarHandle(BlockStack.class, "count", int.class);
-            HITS = lookup.findVarHandle(BlockStack.class, "hits", long.class);
-            MISSES = lookup.findVarHandle(BlockStack.class, "misses", long.class);
-            FREES = lookup.findVarHandle(BlockStack.class, "frees", long.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final VarHandle COUNT = FieldHandles.of(MethodHandles.lookup(), "count", int.class);
+    private static final VarHandle HITS = FieldHandles.of(MethodHandles.lookup(), "hits", long.class);
+    private static final VarHandle MISSES = FieldHandles.of(MethodHandles.lookup(), "misses", long.class);
+    private static final VarHandle FREES = FieldHandles.of(MethodHandles.lookup(), "frees", long.class);
 
     /** The alignment every block of this bucket has; stricter requests are over-aligned. */
     final long alignment;

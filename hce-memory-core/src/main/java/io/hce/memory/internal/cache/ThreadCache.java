@@ -28,20 +28,10 @@ import java.lang.invoke.VarHandle;
  */
 final class ThreadCache {
 
-    private static final VarHandle RESERVED_BYTES;
-    private static final VarHandle DIRECT_ALLOCATIONS;
-    private static final VarHandle DIRECT_FREES;
-
-    static {
-        try {
-            MethodHandles.Lookup lookup = MethodHandles.lookup();
-            RESERVED_BYTES = lookup.findVarHandle(ThreadCache.class, "reservedBytes", long.class);
-            DIRECT_ALLOCATIONS = lookup.findVarHandle(ThreadCache.class, "directAllocations", long.class);
-            DIRECT_FREES = lookup.findVarHandle(ThreadCache.class, "directFrees", long.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final VarHandle RESERVED_BYTES = FieldHandles.of(MethodHandles.lookup(), "reservedBytes", long.class);
+    private static final VarHandle DIRECT_ALLOCATIONS =
+            FieldHandles.of(MethodHandles.lookup(), "directAllocations", long.class);
+    private static final VarHandle DIRECT_FREES = FieldHandles.of(MethodHandles.lookup(), "directFrees", long.class);
 
     /** The id of the platform thread that owns this cache, or -1 for a stripe. Thread ids are never reused. */
     final long ownerId;

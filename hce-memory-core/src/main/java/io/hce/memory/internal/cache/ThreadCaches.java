@@ -79,16 +79,10 @@ public final class ThreadCaches {
      * @return the address of a block of at least {@code byteSize} bytes aligned to {@code byteAlignment}
      */
     public long allocate(int bucket, long byteSize, long byteAlignment) {
-        Thread thread = Thread.currentThread();
-        long id = thread.threadId();
-        ThreadCache cache = byThread[(int) id & (TABLE_SIZE - 1)];
-        if (cache == null || cache.ownerId != id) {
-            if (thread.isVirtual()) {
-                return striped.allocate(bucket, byteSize, byteAlignment);
-            }
-            cache = platformCache(thread);
-        }
-        return cache.allocate(bucket, byteSize, byteAlignment);
+        ThreadCache cache = callersCache();
+        return cache != null
+                ? cache.allocate(bucket, byteSize, byteAlignment)
+                : striped.allocate(bucket, byteSize, byteAlignment);
     }
 
     /**
@@ -97,17 +91,12 @@ public final class ThreadCaches {
      * @param byteSize the size it was requested with
      */
     public void deallocate(int bucket, long address, long byteSize) {
-        Thread thread = Thread.currentThread();
-        long id = thread.threadId();
-        ThreadCache cache = byThread[(int) id & (TABLE_SIZE - 1)];
-        if (cache == null || cache.ownerId != id) {
-            if (thread.isVirtual()) {
-                striped.deallocate(bucket, address, byteSize);
-                return;
-            }
-            cache = platformCache(thread);
+        ThreadCache cache = callersCache();
+        if (cache != null) {
+            cache.deallocate(bucket, address, byteSize);
+        } else {
+            striped.deallocate(bucket, address, byteSize);
         }
-        cache.deallocate(bucket, address, byteSize);
     }
 
     /** Frees the calling platform thread's cached blocks; a virtual thread has none of its own. */
@@ -131,6 +120,17 @@ public final class ThreadCaches {
     /** @return the most bytes the depots may hold, over all buckets */
     public long maxDepotBytes() {
         return registry.maxDepotBytes();
+    }
+
+    /** @return the calling platform thread's own cache, or {@code null} for a virtual thread */
+    private ThreadCache callersCache() {
+        Thread thread = Thread.currentThread();
+        long id = thread.threadId();
+        ThreadCache cache = byThread[(int) id & (TABLE_SIZE - 1)];
+        if (cache != null && cache.ownerId == id) {
+            return cache;
+        }
+        return thread.isVirtual() ? null : platformCache(thread);
     }
 
     /** The calling platform thread's cache, when the table does not have it: the slow path. */
