@@ -6,6 +6,8 @@
  *       caches of power-of-two blocks in front of {@code malloc}/{@code free}, with a shared depot that
  *       brings blocks freed on one thread back to another. {@link io.hce.memory.Memory} is the process-wide
  *       default.</li>
+ *   <li>{@link io.hce.memory.FixedHeap}: one fixed native region managed in constant time (Cachelot's
+ *       allocator), with least-recently-used eviction when it is full.</li>
  * </ul>
  *
  * <p>Every type here is thread-safe unless its documentation says otherwise. Methods reject bad input

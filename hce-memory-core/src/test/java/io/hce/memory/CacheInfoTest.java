@@ -62,4 +62,11 @@ class CacheInfoTest {
             assertTrue(e.getMessage().contains(fragment), () -> "'" + e.getMessage() + "' lacks '" + fragment + "'");
         }
     }
+
+    static void assertState(Runnable call, String... fragments) {
+        IllegalStateException e = assertThrows(IllegalStateException.class, call::run);
+        for (String fragment : fragments) {
+            assertTrue(e.getMessage().contains(fragment), () -> "'" + e.getMessage() + "' lacks '" + fragment + "'");
+        }
+    }
 }

@@ -15,13 +15,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 import java.util.concurrent.TimeUnit;
-
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * One allocate + deallocate on one thread: a thread-cache hit against the C allocator called through FFM
@@ -34,17 +29,6 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
 public class ThreadCacheHitBenchmark {
-
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final MemorySegment MALLOC = LINKER.defaultLookup().find("malloc").orElseThrow();
-    private static final MemorySegment FREE = LINKER.defaultLookup().find("free").orElseThrow();
-    private static final MethodHandle MALLOC_CRITICAL = LINKER.downcallHandle(MALLOC,
-            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG), Linker.Option.critical(false));
-    private static final MethodHandle FREE_CRITICAL = LINKER.downcallHandle(FREE,
-            FunctionDescriptor.ofVoid(JAVA_LONG), Linker.Option.critical(false));
-    private static final MethodHandle MALLOC_PLAIN = LINKER.downcallHandle(MALLOC,
-            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG));
-    private static final MethodHandle FREE_PLAIN = LINKER.downcallHandle(FREE, FunctionDescriptor.ofVoid(JAVA_LONG));
 
     @Param({"64", "1024", "4096"})
     public long size;
@@ -73,15 +57,15 @@ public class ThreadCacheHitBenchmark {
 
     @Benchmark
     public long mallocFreeCritical() throws Throwable {
-        long address = (long) MALLOC_CRITICAL.invokeExact(size);
-        FREE_CRITICAL.invokeExact(address);
+        long address = (long) Libc.MALLOC_CRITICAL.invokeExact(size);
+        Libc.FREE_CRITICAL.invokeExact(address);
         return address;
     }
 
     @Benchmark
     public long mallocFree() throws Throwable {
-        long address = (long) MALLOC_PLAIN.invokeExact(size);
-        FREE_PLAIN.invokeExact(address);
+        long address = (long) Libc.MALLOC.invokeExact(size);
+        Libc.FREE.invokeExact(address);
         return address;
     }
 

@@ -1,0 +1,245 @@
+package io.hce.memory;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class FixedHeapTest {
+
+    private static final long CAPACITY = 1 << 20;
+
+    private final FixedHeap heap = FixedHeap.create("test", CAPACITY);
+
+    @AfterEach
+    void close() {
+        heap.close();
+    }
+
+    @Test
+    void anEmptyHeapIsOneFreeBlockBetweenTwoBorders() {
+        HeapStatistics statistics = heap.statistics();
+        assertEquals(CAPACITY - 32, statistics.freeBytes());
+        assertEquals(0, statistics.usedBytes());
+        assertEquals(CAPACITY - 48, heap.maxAllocation());
+        assertEquals(heap.maxAllocation(), statistics.largestFreeBlock());
+        heap.verify();
+    }
+
+    @Test
+    void blocksAreSixteenAlignedWithAHeaderEachAndSplitOffTheFreeBlock() {
+        MemorySegment a = heap.allocate(1);
+        MemorySegment b = heap.allocate(100);
+        assertEquals(1, a.byteSize());
+        assertEquals(100, b.byteSize());
+        assertEquals(0, a.address() % 16);
+        assertEquals(a.address() + 16 + 16, b.address(), "1 B takes one granule after its 16 B header");
+        assertEquals(32 + 128, heap.statistics().usedBytes());
+        heap.verify();
+    }
+
+    @Test
+    void freeMergesWithBothNeighbours() {
+        MemorySegment a = heap.allocate(1000);
+        MemorySegment b = heap.allocate(1000);
+        MemorySegment c = heap.allocate(1000);
+        heap.free(a);
+        heap.free(c); // merges with the big free block on its right
+        heap.verify();
+        heap.free(b); // merges left and right: the heap is one free block again
+        heap.verify();
+        HeapStatistics statistics = heap.statistics();
+        assertEquals(CAPACITY - 32, statistics.freeBytes());
+        assertEquals(heap.maxAllocation(), statistics.largestFreeBlock());
+        assertEquals(3, statistics.allocations());
+        assertEquals(3, statistics.frees());
+        assertEquals(heap.maxAllocation(), heap.allocate(heap.maxAllocation()).byteSize());
+    }
+
+    @Test
+    void aFreedBlockIsReusedForARequestOfItsSize() {
+        MemorySegment a = heap.allocate(3000);
+        heap.allocate(10);
+        heap.free(a);
+        assertEquals(a.address(), heap.allocate(3000).address());
+        heap.verify();
+    }
+
+    @Test
+    void exhaustionThrowsOrReturnsNullAndIsCounted() {
+        heap.allocate(heap.maxAllocation() - 1000);
+        HeapExhaustedException e = assertThrows(HeapExhaustedException.class, () -> heap.allocate(5000));
+        assertEquals(5000, e.requestedBytes());
+        assertTrue(e.getMessage().contains("heap 'test' has no free block for 5000 bytes"), e.getMessage());
+        assertSame(MemorySegment.NULL, heap.tryAllocate(5000));
+        assertEquals(2, heap.statistics().failures());
+        heap.verify();
+    }
+
+    @Test
+    void evictionTakesTheLeastRecentlyUsedAndTellsTheOwnerFirst() {
+        long size = heap.maxAllocation() / 4 - 64;
+        List<MemorySegment> blocks = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            MemorySegment block = heap.allocate(size);
+            block.fill((byte) i);
+            blocks.add(block);
+        }
+        heap.touch(blocks.get(0)); // now the order, least recent first, is 1, 2, 3, 0
+        List<Long> evicted = new ArrayList<>();
+        MemorySegment fresh = heap.allocateOrEvict(size, victim -> {
+            assertTrue(victim.byteSize() >= size);
+            assertEquals(1, victim.get(ValueLayout.JAVA_BYTE, 0), "the memory is intact when the owner hears");
+            evicted.add(victim.address());
+        });
+        assertEquals(List.of(blocks.get(1).address()), evicted);
+        assertEquals(blocks.get(1).address(), fresh.address());
+        assertEquals(1, heap.statistics().evictions());
+        MemorySegment huge = heap.allocateOrEvict(heap.maxAllocation(), victim -> evicted.add(victim.address()));
+        assertEquals(List.of(blocks.get(1).address(), blocks.get(2).address(), blocks.get(3).address(),
+                blocks.get(0).address(), fresh.address()), evicted);
+        assertEquals(heap.maxAllocation(), huge.byteSize());
+        assertEquals(5, heap.statistics().evictions());
+        heap.verify();
+    }
+
+    @Test
+    void aThrowingCallbackLeavesTheVictimAllocatedAndTheHeapConsistent() {
+        MemorySegment victim = heap.allocate(heap.maxAllocation() - 100);
+        assertThrows(IllegalStateException.class,
+                () -> heap.allocateOrEvict(1000, v -> { throw new IllegalStateException("owner refuses"); }));
+        heap.verify();
+        assertEquals(0, heap.statistics().evictions());
+        heap.free(victim); // still live: freeing it works once
+        heap.verify();
+    }
+
+    @Test
+    void aCallbackMustNotCallBackIntoTheHeap() {
+        heap.allocate(heap.maxAllocation() - 100);
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> heap.allocateOrEvict(1000, heap::free));
+        assertTrue(e.getMessage().contains("must not call back into it"), e.getMessage());
+        heap.verify();
+    }
+
+    @Test
+    void badRequestsAreRejectedAndChangeNothing() {
+        MemorySegment live = heap.allocate(64);
+        HeapStatistics before = heap.statistics();
+        CacheInfoTest.assertMessage(() -> heap.allocate(0), "between 1 and its maxAllocation() " + heap.maxAllocation(), "was 0");
+        CacheInfoTest.assertMessage(() -> heap.allocate(-5), "was -5");
+        CacheInfoTest.assertMessage(() -> heap.tryAllocate(heap.maxAllocation() + 1),
+                String.valueOf(heap.maxAllocation()), "was " + (heap.maxAllocation() + 1));
+        CacheInfoTest.assertMessage(() -> heap.allocateOrEvict(1L << 40, v -> { }), "was " + (1L << 40));
+        assertThrows(NullPointerException.class, () -> heap.allocateOrEvict(8, null));
+        assertThrows(NullPointerException.class, () -> heap.free(null));
+        CacheInfoTest.assertMessage(() -> heap.free(MemorySegment.ofArray(new byte[64])), "not a block of heap 'test'");
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment foreign = arena.allocate(64);
+            CacheInfoTest.assertMessage(() -> heap.free(foreign), "not a block of heap 'test'");
+        }
+        try (FixedHeap other = FixedHeap.create("other", CAPACITY)) {
+            MemorySegment ofOther = other.allocate(64);
+            CacheInfoTest.assertMessage(() -> heap.free(ofOther), "not a block of heap 'test'");
+        }
+        CacheInfoTest.assertMessage(() -> heap.free(live.asSlice(16)), "not a block of this heap");
+        CacheInfoTest.assertMessage(() -> heap.touch(live.asSlice(8)), "not a block of this heap");
+        assertEquals(before, heap.statistics());
+        heap.verify();
+    }
+
+    @Test
+    void doubleFreesAreCaughtWhetherOrNotTheBlockWasMerged() {
+        MemorySegment a = heap.allocate(64);
+        MemorySegment b = heap.allocate(64);
+        heap.allocate(64); // keeps b from merging to the right
+        heap.free(b);
+        IllegalStateException unmerged = assertThrows(IllegalStateException.class, () -> heap.free(b));
+        assertTrue(unmerged.getMessage().contains("double free"), unmerged.getMessage());
+        heap.free(a); // a merges with the free b on its right: b's header is marked as merged
+        assertThrows(IllegalStateException.class, () -> heap.free(b));
+        assertThrows(IllegalStateException.class, () -> heap.free(a));
+        assertThrows(IllegalStateException.class, () -> heap.touch(a));
+        heap.verify();
+        assertEquals(2, heap.statistics().frees());
+    }
+
+    @Test
+    void createRejectsBadNamesAndCapacities() {
+        assertThrows(NullPointerException.class, () -> FixedHeap.create(null, CAPACITY));
+        CacheInfoTest.assertMessage(() -> FixedHeap.create(" ", CAPACITY), "name must not be blank");
+        CacheInfoTest.assertMessage(() -> FixedHeap.create("tiny", 4095), "capacity of heap 'tiny' must be between 4096");
+        CacheInfoTest.assertMessage(() -> FixedHeap.create("huge", FixedHeap.MAX_CAPACITY + 1), "was " + (FixedHeap.MAX_CAPACITY + 1));
+    }
+
+    @Test
+    void closingMakesTheSegmentsAndTheHeapUnusable() {
+        FixedHeap closing = FixedHeap.create("closing", FixedHeap.MIN_CAPACITY);
+        MemorySegment block = closing.allocate(100);
+        block.set(ValueLayout.JAVA_INT, 0, 42);
+        closing.close();
+        closing.close();
+        assertThrows(IllegalStateException.class, () -> block.get(ValueLayout.JAVA_INT, 0));
+        CacheInfoTest.assertState(() -> closing.allocate(8), "heap 'closing' is closed");
+        CacheInfoTest.assertState(() -> closing.free(block), "heap 'closing' is closed");
+        CacheInfoTest.assertState(closing::verify, "heap 'closing' is closed");
+        assertEquals(1, closing.statistics().allocations());
+        assertEquals(0, closing.statistics().usedBytes());
+    }
+
+    /** Cachelot's benchmark workload: uniform sizes in [4, 4080] until the first failure in a 64 MiB heap. */
+    @Test
+    void uniformSmallBlocksFillAtLeastNinetyFivePercent() {
+        try (FixedHeap big = FixedHeap.create("utilisation", 64 << 20)) {
+            java.util.SplittableRandom random = new java.util.SplittableRandom(42);
+            long requested = 0;
+            while (true) {
+                long size = 4 + random.nextInt(4077);
+                if (big.tryAllocate(size).equals(MemorySegment.NULL)) {
+                    break;
+                }
+                requested += size;
+            }
+            double utilisation = (double) requested / big.capacity();
+            System.out.printf("FixedHeap utilisation: %.2f%% of %d bytes requested and placed (%.2f%% in blocks)%n",
+                    100 * utilisation, big.capacity(), 100.0 * big.statistics().usedBytes() / big.capacity());
+            assertTrue(utilisation >= 0.95, "utilisation " + utilisation);
+            big.verify();
+        }
+    }
+
+    @Test
+    void heapsBeyondFourGibibytesAreCutIntoChunks() {
+        try (FixedHeap big = FixedHeap.create("five", 5L << 30)) {
+            long max = big.maxAllocation();
+            assertEquals((5L << 30) / 3 / 16 * 16 - 48, max, "three equal chunks of under 2 GiB");
+            List<MemorySegment> blocks = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                MemorySegment block = big.allocate(max);
+                block.set(ValueLayout.JAVA_LONG, max - 8, i);
+                blocks.add(block);
+            }
+            assertThrows(HeapExhaustedException.class, () -> big.allocate(1));
+            big.verify();
+            for (int i = 0; i < 3; i++) {
+                assertEquals(i, blocks.get(i).get(ValueLayout.JAVA_LONG, max - 8));
+                big.free(blocks.get(i));
+            }
+            big.verify();
+            assertEquals(max, big.statistics().largestFreeBlock());
+            MemorySegment small = big.allocate(1000);
+            big.free(small);
+            big.verify();
+        }
+    }
+}
