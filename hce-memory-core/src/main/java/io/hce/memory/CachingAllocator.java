@@ -4,6 +4,7 @@ import io.hce.memory.internal.cache.SizeClasses;
 import io.hce.memory.internal.cache.ThreadCaches;
 import io.hce.memory.internal.platform.NativeMemory;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
 import java.lang.ref.Reference;
@@ -76,12 +77,20 @@ public final class CachingAllocator implements SegmentAllocator {
     public MemorySegment allocate(long byteSize, long byteAlignment) {
         Arguments.checkSize(byteSize);
         Arguments.checkAlignment(byteAlignment);
+        return NativeMemory.segment(allocateBlock(byteSize, byteAlignment), byteSize);
+    }
+
+    /**
+     * The address of a new block, for arguments already checked; for a zero size, an aligned address that
+     * takes no memory.
+     */
+    long allocateBlock(long byteSize, long byteAlignment) {
         if (byteSize == 0) {
-            return NativeMemory.segment(Math.max(byteAlignment, NativeMemory.MALLOC_ALIGNMENT), 0);
+            return Math.max(byteAlignment, NativeMemory.MALLOC_ALIGNMENT);
         }
         long address = caches.allocate(sizes.bucketOf(byteSize), byteSize, byteAlignment);
         Reference.reachabilityFence(this);
-        return NativeMemory.segment(address, byteSize);
+        return address;
     }
 
     /**
@@ -114,6 +123,38 @@ public final class CachingAllocator implements SegmentAllocator {
         }
         caches.deallocate(bucket, address, byteSize);
         Reference.reachabilityFence(this);
+    }
+
+    /** Gives back a block of {@link #allocateBlock}, known to be one. */
+    void deallocateBlock(long address, long byteSize) {
+        if (byteSize != 0) {
+            caches.deallocate(sizes.bucketOf(byteSize), address, byteSize);
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /**
+     * Opens a confined arena whose allocations come from the calling thread's cache and all go back to it
+     * when the arena is closed: hce's {@code hce::allocator<T>}, for every JDK API that takes an
+     * {@link Arena} or a {@link SegmentAllocator}.
+     *
+     * <pre>{@code
+     * try (Arena arena = allocator.newArena()) {
+     *     MemorySegment name = arena.allocateFrom("hce");
+     *     MemorySegment values = arena.allocate(ValueLayout.JAVA_LONG, 100);
+     *     // ...
+     * } // both blocks are back in this thread's cache
+     * }</pre>
+     *
+     * It keeps the JDK's {@code Arena} contract: only the thread that opened it may allocate from it, close
+     * it or access its segments ({@link WrongThreadException} otherwise); after {@code close()} its
+     * segments throw {@link IllegalStateException} on access, and closing again or allocating throws too.
+     * Unlike the JDK's arenas it does not zero the memory it hands out, as {@code malloc} does not.
+     *
+     * @return a new arena, owned by the calling thread
+     */
+    public Arena newArena() {
+        return new CachingArena(this);
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.hce.memory;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.util.Objects;
@@ -87,6 +88,17 @@ public final class Memory {
      */
     public static void deallocate(MemorySegment segment) {
         allocator().deallocate(segment);
+    }
+
+    /**
+     * Opens a confined arena on the default allocator: its allocations come from the calling thread's cache
+     * and all go back to it on {@code close()}.
+     *
+     * @return a new arena, owned by the calling thread
+     * @see CachingAllocator#newArena()
+     */
+    public static Arena newArena() {
+        return allocator().newArena();
     }
 
     /**

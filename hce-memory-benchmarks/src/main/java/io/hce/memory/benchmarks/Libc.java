@@ -27,4 +27,16 @@ final class Libc {
 
     private Libc() {
     }
+
+    /**
+     * One {@code malloc} + {@code free} pair through the critical handles: the peer of every single-block
+     * benchmark.
+     *
+     * @return the address, for the blackhole
+     */
+    static long mallocFreeCritical(long size) throws Throwable {
+        long address = (long) MALLOC_CRITICAL.invokeExact(size);
+        FREE_CRITICAL.invokeExact(address);
+        return address;
+    }
 }

@@ -3,32 +3,20 @@ package io.hce.memory.benchmarks;
 import io.hce.memory.CacheInfo;
 import io.hce.memory.CachingAllocator;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One allocate + deallocate on one thread: a thread-cache hit against the C allocator called through FFM
  * (critical and plain downcalls) and {@code Arena.ofConfined()}, all in the same run.
  */
 @State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
-public class ThreadCacheHitBenchmark {
+public class ThreadCacheHitBenchmark extends BenchmarkDefaults {
 
     @Param({"64", "1024", "4096"})
     public long size;
@@ -57,9 +45,7 @@ public class ThreadCacheHitBenchmark {
 
     @Benchmark
     public long mallocFreeCritical() throws Throwable {
-        long address = (long) Libc.MALLOC_CRITICAL.invokeExact(size);
-        Libc.FREE_CRITICAL.invokeExact(address);
-        return address;
+        return Libc.mallocFreeCritical(size);
     }
 
     @Benchmark

@@ -1,5 +1,7 @@
 package io.hce.memory.internal.cache;
 
+import io.hce.memory.internal.concurrent.FieldHandles;
+
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 

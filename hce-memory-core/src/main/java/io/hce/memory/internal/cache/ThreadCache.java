@@ -2,6 +2,8 @@ package io.hce.memory.internal.cache;
 
 import io.hce.memory.internal.platform.NativeMemory;
 
+import io.hce.memory.internal.concurrent.FieldHandles;
+
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 

@@ -1,10 +1,10 @@
-package io.hce.memory.internal.cache;
+package io.hce.memory.internal.concurrent;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
 /** Finds {@link VarHandle}s for the fields of the calling class. */
-final class FieldHandles {
+public final class FieldHandles {
 
     private FieldHandles() {
     }
@@ -15,7 +15,7 @@ final class FieldHandles {
      * @param type   the field's type
      * @return a handle to the field
      */
-    static VarHandle of(MethodHandles.Lookup lookup, String name, Class<?> type) {
+    public static VarHandle of(MethodHandles.Lookup lookup, String name, Class<?> type) {
         try {
             return lookup.findVarHandle(lookup.lookupClass(), name, type);
         } catch (ReflectiveOperationException e) {

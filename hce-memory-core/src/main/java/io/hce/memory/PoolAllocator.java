@@ -1,0 +1,268 @@
+package io.hce.memory;
+
+import io.hce.memory.internal.concurrent.StripedLongRing;
+import io.hce.memory.internal.platform.NativeMemory;
+
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
+import java.lang.ref.Cleaner;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A private cache of fixed-size native blocks for one use case, with a set capacity: hce's
+ * {@code pool_allocator<T>}. Blocks that have been cached are there for this use case alone, whatever the
+ * rest of the process allocates.
+ *
+ * <pre>{@code
+ * PoolAllocator entries = PoolAllocator.create("entries", ENTRY_LAYOUT, 1024);
+ * MemorySegment entry = entries.allocate();
+ * // ...
+ * entries.deallocate(entry);   // kept for the next allocate(), up to 1024 blocks
+ * }</pre>
+ *
+ * <h2>Design</h2>
+ * Cached blocks sit in bounded lock-free rings of addresses (Vyukov's MPMC queue), striped by thread so
+ * that request threads sharing the pool rarely touch the same cache line, and holding exactly
+ * {@code capacity} blocks between them: an allocation takes a block from its thread's stripe, a
+ * deallocation adds one, each with a single CAS and no lock. A miss (every stripe empty) calls
+ * {@code malloc}; a deallocation that finds every stripe full calls {@code free()}. Blocks come from the C allocator directly, not from a
+ * {@link CachingAllocator}: they have the pool's exact size and alignment, and keeping them apart from the
+ * thread caches is the point of a pool.
+ *
+ * <p>The hit count is the rings' consumer indices, so a hit updates no counter of its own; misses and frees
+ * are counted beside the {@code malloc} and {@code free()} calls they stand for.
+ *
+ * <h2>Lifecycle</h2>
+ * {@link #close()} frees every cached block; blocks deallocated afterwards are freed at once, so a pool
+ * that is replaced leaks nothing. A pool that becomes unreachable is drained the same way.
+ */
+public final class PoolAllocator implements SegmentAllocator, AutoCloseable {
+
+    private static final Cleaner CLEANER = Cleaner.create();
+    private static final long EMPTY = 0;
+
+    private final String name;
+    private final long blockSize;
+    private final long blockAlignment;
+    private final Blocks blocks;
+    private final Cleaner.Cleanable cleanable;
+
+    /** The pool's state, apart from the pool so that the cleaner can drain it once the pool is unreachable. */
+    private static final class Blocks implements Runnable {
+        final StripedLongRing cached;
+        final long nativeSize;
+        final AtomicLong misses = new AtomicLong();
+        final AtomicLong frees = new AtomicLong();
+        final AtomicLong drained = new AtomicLong();
+        volatile boolean closed;
+
+        Blocks(int capacity, long nativeSize) {
+            this.cached = new StripedLongRing(capacity);
+            this.nativeSize = nativeSize;
+        }
+
+        @Override
+        public void run() {
+            closed = true;
+            drain();
+        }
+
+        void drain() {
+            for (long address; (address = cached.poll(EMPTY)) != EMPTY; ) {
+                drained.incrementAndGet();
+                NativeMemory.free(address, nativeSize);
+            }
+        }
+    }
+
+    private PoolAllocator(String name, long blockSize, long blockAlignment, int capacity) {
+        this.name = name;
+        this.blockSize = blockSize;
+        this.blockAlignment = blockAlignment;
+        this.blocks = new Blocks(capacity, blockSize);
+        this.cleanable = CLEANER.register(this, blocks);
+    }
+
+    /**
+     * Makes a pool of blocks shaped like {@code blockLayout}.
+     *
+     * @param name        the pool's name, for statistics, meters and messages
+     * @param blockLayout the layout every block has room for: its size is the block size, its alignment
+     *                    (at least 16) the blocks' alignment
+     * @param capacity    the most blocks kept for reuse, at least 1
+     * @return a new, empty pool
+     * @throws IllegalArgumentException if the name is blank, the layout empty or the capacity below 1
+     * @throws NullPointerException     if the name or the layout is {@code null}
+     */
+    public static PoolAllocator create(String name, MemoryLayout blockLayout, int capacity) {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(blockLayout, "blockLayout");
+        if (name.isBlank()) {
+            throw new IllegalArgumentException("name must not be blank");
+        }
+        if (blockLayout.byteSize() < 1) {
+            throw new IllegalArgumentException("blockLayout of pool '" + name + "' must not be empty: " + blockLayout);
+        }
+        if (capacity < 1) {
+            throw new IllegalArgumentException("capacity of pool '" + name + "' must be at least 1, was " + capacity);
+        }
+        return new PoolAllocator(name, blockLayout.byteSize(),
+                Math.max(blockLayout.byteAlignment(), NativeMemory.MALLOC_ALIGNMENT), capacity);
+    }
+
+    /**
+     * Fills the pool with new blocks, so that the next allocations are hits.
+     *
+     * @param count how many blocks to add at most; the pool stops at its capacity
+     * @return how many blocks were added
+     * @throws IllegalArgumentException if {@code count} is negative
+     * @throws IllegalStateException    if the pool is closed
+     * @throws OutOfMemoryError         if {@code malloc} fails; the blocks added so far stay
+     */
+    public int preallocate(int count) {
+        if (count < 0) {
+            throw new IllegalArgumentException("count must not be negative, was " + count);
+        }
+        checkOpen();
+        int added = 0;
+        while (added < count && blocks.cached.size() < blocks.cached.capacity()) {
+            long address = NativeMemory.allocate(blockSize, blockAlignment);
+            if (!blocks.cached.offer(address)) {
+                NativeMemory.free(address, blockSize);
+                break;
+            }
+            added++;
+        }
+        drainIfClosed();
+        return added;
+    }
+
+    /**
+     * Allocates one block.
+     *
+     * @return a native segment of {@link #blockSize()} bytes, aligned to the block alignment
+     * @throws IllegalStateException if the pool is closed
+     * @throws OutOfMemoryError      if the pool is empty and {@code malloc} fails
+     */
+    public MemorySegment allocate() {
+        return NativeMemory.segment(allocateBlock(), blockSize);
+    }
+
+    /**
+     * Allocates one block, if the request fits in it.
+     *
+     * @param byteSize      the segment's size, at most {@link #blockSize()}
+     * @param byteAlignment a power of two, at most the block alignment
+     * @return a native segment of {@code byteSize} bytes at the start of a block
+     * @throws IllegalArgumentException naming both sizes (or alignments) if the request does not fit a
+     *                                  block, or if the arguments are malformed
+     * @throws IllegalStateException    if the pool is closed
+     */
+    @Override
+    public MemorySegment allocate(long byteSize, long byteAlignment) {
+        Arguments.checkSize(byteSize);
+        Arguments.checkAlignment(byteAlignment);
+        if (byteSize > blockSize) {
+            throw new IllegalArgumentException("pool '" + name + "' has blocks of " + blockSize
+                    + " bytes; a request of " + byteSize + " bytes does not fit");
+        }
+        if (byteAlignment > blockAlignment) {
+            throw new IllegalArgumentException("pool '" + name + "' has blocks aligned to " + blockAlignment
+                    + " bytes; a request aligned to " + byteAlignment + " bytes does not fit");
+        }
+        return NativeMemory.segment(allocateBlock(), byteSize);
+    }
+
+    private long allocateBlock() {
+        checkOpen();
+        long address = blocks.cached.poll(EMPTY);
+        if (address != EMPTY) {
+            return address;
+        }
+        address = NativeMemory.allocate(blockSize, blockAlignment);
+        blocks.misses.incrementAndGet();
+        return address;
+    }
+
+    /**
+     * Gives a block back: it is kept for reuse while the pool holds fewer than {@code capacity} blocks,
+     * else freed. Blocks given back after {@link #close()} are freed.
+     *
+     * @param block a segment this pool handed out, not used afterwards
+     * @throws IllegalArgumentException if the segment cannot be a block of this pool: on the Java heap, of an
+     *                                  arena or buffer, larger than a block, or not aligned as blocks are
+     * @throws NullPointerException     if {@code block} is {@code null}
+     */
+    public void deallocate(MemorySegment block) {
+        Objects.requireNonNull(block, "block");
+        long address = block.address();
+        if (!block.isNative() || !NativeMemory.isGlobal(block) || block.byteSize() > blockSize
+                || address == 0 || (address & (blockAlignment - 1)) != 0) {
+            throw new IllegalArgumentException("not a block of pool '" + name + "' (blocks of " + blockSize
+                    + " bytes aligned to " + blockAlignment + "): " + block);
+        }
+        if (!blocks.cached.offer(address)) {
+            NativeMemory.free(address, blockSize);
+            blocks.frees.incrementAndGet();
+        }
+        drainIfClosed();
+    }
+
+    /**
+     * @return the pool's counters now
+     */
+    public PoolStatistics statistics() {
+        return new PoolStatistics(name, blockSize, blocks.cached.capacity(),
+                blocks.cached.polled() - blocks.drained.get(), blocks.misses.get(), blocks.frees.get(),
+                blocks.cached.size());
+    }
+
+    /** @return the pool's name */
+    public String name() {
+        return name;
+    }
+
+    /** @return the size of every block, in bytes */
+    public long blockSize() {
+        return blockSize;
+    }
+
+    /** @return the alignment of every block: the layout's, at least 16 */
+    public long blockAlignment() {
+        return blockAlignment;
+    }
+
+    /** @return the most blocks kept for reuse */
+    public int capacity() {
+        return blocks.cached.capacity();
+    }
+
+    /**
+     * Frees every cached block; later allocations throw, and blocks given back later are freed at once.
+     * Closing twice does nothing.
+     */
+    @Override
+    public void close() {
+        cleanable.clean();
+    }
+
+    @Override
+    public String toString() {
+        return "PoolAllocator[" + name + ", " + blockSize + " B x " + capacity() + "]";
+    }
+
+    private void checkOpen() {
+        if (blocks.closed) {
+            throw new IllegalStateException("pool '" + name + "' is closed");
+        }
+    }
+
+    /** A deallocation racing with close() may have put a block into the drained ring: drain again. */
+    private void drainIfClosed() {
+        if (blocks.closed) {
+            blocks.drain();
+        }
+    }
+}

@@ -1,0 +1,108 @@
+package io.hce.memory.internal.concurrent;
+
+/**
+ * A bounded lock-free pool of {@code long}s spread over several {@link LongRing}s, so that threads sharing
+ * it mostly touch different cache lines: the storage of a {@code PoolAllocator}.
+ *
+ * <h2>Design</h2>
+ * A thread starts at the stripe its id hashes to: it offers there and polls there first, so a thread that
+ * frees what it allocated stays on one stripe, and two threads rarely contend. A poll that finds its stripe
+ * empty looks at the others before giving up, and an offer that finds its stripe full does too, so the
+ * structure as a whole behaves as one pool of exactly {@link #capacity()} values: nothing is refused while
+ * any stripe has room, nothing missed while any stripe holds a value. Those scans are the slow path, taken
+ * only when the caller is about to call {@code malloc} or {@code free} anyway.
+ *
+ * <p>The capacity is split as evenly as possible over a power-of-two number of stripes: twice the
+ * processors, but never more than the capacity, so every stripe holds at least one value.
+ */
+public final class StripedLongRing {
+
+    private final LongRing[] stripes;
+    private final int mask;
+    private final int capacity;
+
+    /**
+     * @param capacity the most values held over all stripes, at least 1
+     */
+    public StripedLongRing(int capacity) {
+        if (capacity < 1) {
+            throw new IllegalArgumentException("capacity must be at least 1, was " + capacity);
+        }
+        int processors = Runtime.getRuntime().availableProcessors();
+        int count = Math.min(Integer.highestOneBit(Math.max(1, processors * 2 - 1)) << 1, Integer.highestOneBit(capacity));
+        stripes = new LongRing[count];
+        for (int i = 0; i < count; i++) {
+            stripes[i] = new LongRing(capacity / count + (i < capacity % count ? 1 : 0));
+        }
+        this.mask = count - 1;
+        this.capacity = capacity;
+    }
+
+    /**
+     * @param value the value to add
+     * @return false, having changed nothing, when every stripe is full
+     */
+    public boolean offer(long value) {
+        int home = home();
+        if (stripes[home].offer(value)) {
+            return true;
+        }
+        for (int i = 1; i <= mask; i++) {
+            if (stripes[(home + i) & mask].offer(value)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * @param empty what to return when every stripe is empty
+     * @return a value, or {@code empty}
+     */
+    public long poll(long empty) {
+        int home = home();
+        long value = stripes[home].poll(empty);
+        if (value != empty) {
+            return value;
+        }
+        for (int i = 1; i <= mask; i++) {
+            value = stripes[(home + i) & mask].poll(empty);
+            if (value != empty) {
+                return value;
+            }
+        }
+        return empty;
+    }
+
+    /** @return how many values have ever been taken out, over all stripes */
+    public long polled() {
+        long polled = 0;
+        for (LongRing stripe : stripes) {
+            polled += stripe.polled();
+        }
+        return polled;
+    }
+
+    /** @return the number of values held, approximate while other threads offer or poll */
+    public int size() {
+        int size = 0;
+        for (LongRing stripe : stripes) {
+            size += stripe.size();
+        }
+        return size;
+    }
+
+    /** @return the most values held */
+    public int capacity() {
+        return capacity;
+    }
+
+    /** @return the number of stripes */
+    public int stripeCount() {
+        return stripes.length;
+    }
+
+    private int home() {
+        return (int) ((Thread.currentThread().threadId() * 0x9E3779B97F4A7C15L) >>> 32) & mask;
+    }
+}

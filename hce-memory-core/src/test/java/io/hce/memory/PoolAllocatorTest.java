@@ -1,0 +1,202 @@
+package io.hce.memory;
+
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class PoolAllocatorTest {
+
+    private static final MemoryLayout ENTRY = MemoryLayout.structLayout(
+            ValueLayout.JAVA_LONG.withName("key"), ValueLayout.JAVA_INT.withName("length"),
+            ValueLayout.JAVA_INT.withName("hash"), ValueLayout.ADDRESS.withName("value"));
+
+    @Test
+    void capacityIsRespectedExactly() {
+        try (PoolAllocator pool = PoolAllocator.create("entries", ENTRY, 3)) {
+            List<MemorySegment> held = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                held.add(pool.allocate());
+            }
+            assertEquals(new PoolStatistics("entries", 24, 3, 0, 5, 0, 0), pool.statistics());
+            held.forEach(pool::deallocate); // 3 are kept, 2 are freed
+            held.clear();
+            assertEquals(new PoolStatistics("entries", 24, 3, 0, 5, 2, 3), pool.statistics());
+            for (int i = 0; i < 4; i++) {
+                held.add(pool.allocate()); // 3 hits, then a miss
+            }
+            assertEquals(new PoolStatistics("entries", 24, 3, 3, 6, 2, 0), pool.statistics());
+            held.forEach(pool::deallocate);
+            assertEquals(new PoolStatistics("entries", 24, 3, 3, 6, 3, 3), pool.statistics());
+        }
+    }
+
+    @Test
+    void preallocationMakesTheFirstCapacityAllocationsHits() {
+        try (PoolAllocator pool = PoolAllocator.create("warm", ENTRY, 4)) {
+            assertEquals(4, pool.preallocate(10));
+            assertEquals(0, pool.preallocate(1));
+            assertEquals(4, pool.statistics().cachedBlocks());
+            for (int i = 0; i < 4; i++) {
+                pool.allocate();
+            }
+            PoolStatistics statistics = pool.statistics();
+            assertEquals(4, statistics.hits());
+            assertEquals(0, statistics.misses());
+            pool.allocate();
+            assertEquals(1, pool.statistics().misses());
+        }
+    }
+
+    @Test
+    void everyBlockHasTheLayoutsAlignmentAtLeastSixteen() {
+        MemoryLayout pageAligned = MemoryLayout.sequenceLayout(100, ValueLayout.JAVA_INT).withByteAlignment(4096);
+        try (PoolAllocator small = PoolAllocator.create("small", ValueLayout.JAVA_BYTE, 8);
+             PoolAllocator paged = PoolAllocator.create("paged", pageAligned, 8)) {
+            assertEquals(16, small.blockAlignment());
+            assertEquals(4096, paged.blockAlignment());
+            for (int i = 0; i < 20; i++) {
+                MemorySegment a = small.allocate();
+                MemorySegment b = paged.allocate();
+                assertEquals(0, a.address() % 16);
+                assertEquals(0, b.address() % 4096);
+                assertEquals(400, b.byteSize());
+                if (i % 3 == 0) {
+                    small.deallocate(a);
+                    paged.deallocate(b);
+                }
+            }
+        }
+    }
+
+    @Test
+    void segmentAllocatorRequestsGetABlockWhenTheyFitAndAClearErrorWhenNot() {
+        try (PoolAllocator pool = PoolAllocator.create("entries", ENTRY, 2)) {
+            MemorySegment key = pool.allocate(ValueLayout.JAVA_LONG);
+            assertEquals(8, key.byteSize());
+            MemorySegment ints = pool.allocate(ValueLayout.JAVA_INT, 6);
+            assertEquals(24, ints.byteSize());
+            CacheInfoTest.assertMessage(() -> pool.allocate(ValueLayout.JAVA_INT, 7),
+                    "pool 'entries' has blocks of 24 bytes; a request of 28 bytes does not fit");
+            CacheInfoTest.assertMessage(() -> pool.allocate(8, 32),
+                    "has blocks aligned to 16 bytes; a request aligned to 32 bytes does not fit");
+            CacheInfoTest.assertMessage(() -> pool.allocate(-1, 8), "byteSize must not be negative");
+            CacheInfoTest.assertMessage(() -> pool.allocate(8, 3), "byteAlignment must be a power of two, was 3");
+            pool.deallocate(key);
+            pool.deallocate(ints);
+        }
+    }
+
+    @Test
+    void badArgumentsAreRejectedAndChangeNothing() {
+        try (PoolAllocator pool = PoolAllocator.create("entries", ENTRY, 2)) {
+            MemorySegment live = pool.allocate();
+            PoolStatistics before = pool.statistics();
+            assertThrows(NullPointerException.class, () -> pool.deallocate(null));
+            CacheInfoTest.assertMessage(() -> pool.deallocate(MemorySegment.ofArray(new byte[8])), "not a block of pool 'entries'");
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment foreign = arena.allocate(ENTRY);
+                CacheInfoTest.assertMessage(() -> pool.deallocate(foreign), "not a block of pool 'entries'");
+            }
+            CacheInfoTest.assertMessage(() -> pool.deallocate(live.asSlice(8, 8)), "aligned to 16");
+            CacheInfoTest.assertMessage(() -> pool.deallocate(MemorySegment.ofAddress(live.address()).reinterpret(25)),
+                    "blocks of 24 bytes");
+            assertEquals(before, pool.statistics());
+            pool.deallocate(live);
+        }
+        assertThrows(NullPointerException.class, () -> PoolAllocator.create(null, ENTRY, 1));
+        assertThrows(NullPointerException.class, () -> PoolAllocator.create("x", null, 1));
+        CacheInfoTest.assertMessage(() -> PoolAllocator.create(" ", ENTRY, 1), "name must not be blank");
+        CacheInfoTest.assertMessage(() -> PoolAllocator.create("x", MemoryLayout.structLayout(), 1), "must not be empty");
+        CacheInfoTest.assertMessage(() -> PoolAllocator.create("x", ENTRY, 0), "capacity of pool 'x' must be at least 1, was 0");
+    }
+
+    @Test
+    void closingFreesTheCachedBlocksAndLaterDeallocationsToo() {
+        PoolAllocator pool = PoolAllocator.create("closing", ENTRY, 4);
+        MemorySegment kept = pool.allocate();
+        pool.preallocate(4);
+        pool.close();
+        pool.close();
+        assertEquals(0, pool.statistics().cachedBlocks());
+        assertEquals(0, pool.statistics().hits(), "draining is not a hit");
+        CacheInfoTest.assertState(pool::allocate, "pool 'closing' is closed");
+        CacheInfoTest.assertState(() -> pool.preallocate(1), "pool 'closing' is closed");
+        pool.deallocate(kept); // freed at once: nothing leaks
+        assertEquals(0, pool.statistics().cachedBlocks());
+    }
+
+    @Test
+    void aDroppedPoolIsDrained() {
+        AtomicReference<PoolAllocator> pool = new AtomicReference<>(PoolAllocator.create("dropped", ENTRY, 4));
+        pool.get().preallocate(4);
+        java.lang.ref.WeakReference<PoolAllocator> weak = new java.lang.ref.WeakReference<>(pool.getAndSet(null));
+        Eventually.awaitAfterGc(Duration.ofSeconds(30), () -> weak.get() == null, () -> "pool still reachable");
+    }
+
+    /** Four threads share a pool and free each other's blocks: no block is ever handed out twice while live. */
+    @Test
+    void threadsSharingAPoolNeverGetTheSameLiveBlock() throws InterruptedException {
+        int threads = 4;
+        int operations = 200_000;
+        try (PoolAllocator pool = PoolAllocator.create("shared", ENTRY, 64)) {
+            Set<Long> live = ConcurrentHashMap.newKeySet();
+            java.util.concurrent.ConcurrentLinkedQueue<MemorySegment> handOver = new java.util.concurrent.ConcurrentLinkedQueue<>();
+            AtomicLong allocations = new AtomicLong();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            CountDownLatch start = new CountDownLatch(1);
+            List<Thread> started = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                started.add(Thread.ofPlatform().start(() -> {
+                    try {
+                        start.await();
+                        for (int i = 0; i < operations; i++) {
+                            MemorySegment block = pool.allocate();
+                            allocations.incrementAndGet();
+                            if (!live.add(block.address())) {
+                                throw new AssertionError("block 0x" + Long.toHexString(block.address()) + " handed out twice");
+                            }
+                            block.set(ValueLayout.JAVA_LONG, 0, i);
+                            handOver.add(block);
+                            MemorySegment other = handOver.poll(); // often another thread's
+                            if (other != null) {
+                                live.remove(other.address());
+                                pool.deallocate(other);
+                            }
+                        }
+                    } catch (Throwable e) {
+                        failure.compareAndSet(null, e);
+                    }
+                }));
+            }
+            start.countDown();
+            for (Thread thread : started) {
+                thread.join();
+            }
+            assertNull(failure.get());
+            for (MemorySegment block; (block = handOver.poll()) != null; ) {
+                live.remove(block.address());
+                pool.deallocate(block);
+            }
+            PoolStatistics statistics = pool.statistics();
+            assertEquals(allocations.get(), statistics.hits() + statistics.misses());
+            assertEquals(statistics.misses(), statistics.frees() + statistics.cachedBlocks(),
+                    "every block malloc'd is cached or freed: " + statistics);
+            assertEquals(0, live.size());
+        }
+    }
+}
