@@ -27,4 +27,38 @@ class SampleApplicationTest {
             assertThat(response.body()).contains("\"hits\"", "\"reservedBytes\"", "\"blockSize\":4096");
         }
     }
+
+    @Test
+    void actuatorShowsTheEndpointAndTheMeters() throws Exception {
+        try (HttpClient client = HttpClient.newHttpClient()) {
+            String bucket64 = "/actuator/metrics/hce.memory.cache.allocations?tag=bucket:64";
+            double before = count(send(client, "GET", bucket64));
+            send(client, "POST", "/memory/exercise?blocks=2000");
+            HttpResponse<String> memory = send(client, "GET", "/actuator/hcememory");
+            assertThat(memory.statusCode()).isEqualTo(200);
+            assertThat(memory.body()).contains("\"cache\":{\"buckets\":[{\"blockSize\":1,\"byteLimit\":65536",
+                    "\"pools\":{\"scratch\":{\"name\":\"scratch\",\"blockSize\":4096,\"capacity\":32",
+                    "\"heaps\":{\"items\":{\"name\":\"items\",\"capacity\":16777216");
+            assertThat(send(client, "GET", "/actuator/hcememory/items").body()).startsWith("{\"name\":\"items\"");
+            assertThat(send(client, "GET", "/actuator/hcememory/nothing").statusCode()).isEqualTo(404);
+
+            // the exercise allocates 16 + (37 i mod 4000) bytes for i = 0 … 1999: 17 of them in (32, 64]
+            assertThat(count(send(client, "GET", bucket64)) - before).isEqualTo(17.0);
+            assertThat(send(client, "GET", "/actuator/prometheus").body())
+                    .contains("hce_memory_cache_allocations_total{bucket=\"64\"");
+        }
+    }
+
+    private static double count(HttpResponse<String> metric) {
+        assertThat(metric.statusCode()).isEqualTo(200);
+        java.util.regex.Matcher matcher = java.util.regex.Pattern
+                .compile("\"statistic\":\"COUNT\",\"value\":([0-9.E]+)").matcher(metric.body());
+        assertThat(matcher.find()).as(metric.body()).isTrue();
+        return Double.parseDouble(matcher.group(1));
+    }
+
+    private HttpResponse<String> send(HttpClient client, String method, String path) throws Exception {
+        return client.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
+                .method(method, HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    }
 }
