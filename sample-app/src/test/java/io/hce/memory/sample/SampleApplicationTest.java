@@ -37,8 +37,8 @@ class SampleApplicationTest {
             HttpResponse<String> memory = send(client, "GET", "/actuator/hcememory");
             assertThat(memory.statusCode()).isEqualTo(200);
             assertThat(memory.body()).contains("\"cache\":{\"buckets\":[{\"blockSize\":1,\"byteLimit\":65536",
-                    "\"pools\":{\"scratch\":{\"name\":\"scratch\",\"blockSize\":4096,\"capacity\":32",
-                    "\"heaps\":{\"items\":{\"name\":\"items\",\"capacity\":16777216");
+                    "\"pools\":{\"entries\":{\"name\":\"entries\",\"blockSize\":24,\"capacity\":4096",
+                    "\"heaps\":{\"items\":{\"name\":\"items\",\"capacity\":67108864");
             assertThat(send(client, "GET", "/actuator/hcememory/items").body()).startsWith("{\"name\":\"items\"");
             assertThat(send(client, "GET", "/actuator/hcememory/nothing").statusCode()).isEqualTo(404);
 
