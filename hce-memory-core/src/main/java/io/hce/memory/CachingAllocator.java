@@ -43,24 +43,48 @@ import java.util.Objects;
 public final class CachingAllocator implements SegmentAllocator {
 
     private final CacheInfo info;
+    private final AllocatorOptions options;
     private final SizeClasses sizes;
     private final ThreadCaches caches;
+    private final AllocationGuard guard; // null unless checked mode or leak detection is on
 
-    private CachingAllocator(CacheInfo info) {
+    private CachingAllocator(CacheInfo info, AllocatorOptions options) {
         this.info = info;
+        this.options = options;
         this.caches = ThreadCaches.create(info, this);
         this.sizes = caches.sizes();
+        this.guard = options.anyEnabled()
+                ? new AllocationGuard(toString(), options, (address, byteSize) -> {
+                    deallocateBlock(address, byteSize);
+                    return 0;
+                })
+                : null;
     }
 
     /**
-     * Makes an allocator with its own caches.
+     * Makes an allocator with its own caches, with checked mode and leak detection as the system properties
+     * {@value AllocatorOptions#CHECKED_PROPERTY} and {@value AllocatorOptions#LEAK_DETECTION_PROPERTY} say
+     * (off by default).
      *
      * @param info the buckets; {@link CacheInfo#defaults()} for hce's
      * @return a new allocator
-     * @throws NullPointerException if {@code info} is {@code null}
+     * @throws NullPointerException     if {@code info} is {@code null}
+     * @throws IllegalArgumentException if one of the system properties is invalid
      */
     public static CachingAllocator create(CacheInfo info) {
-        return new CachingAllocator(Objects.requireNonNull(info, "info"));
+        return create(info, AllocatorOptions.fromSystemProperties());
+    }
+
+    /**
+     * Makes an allocator with its own caches and the given debugging aids.
+     *
+     * @param info    the buckets
+     * @param options checked mode and leak detection
+     * @return a new allocator
+     * @throws NullPointerException if an argument is {@code null}
+     */
+    public static CachingAllocator create(CacheInfo info, AllocatorOptions options) {
+        return new CachingAllocator(Objects.requireNonNull(info, "info"), Objects.requireNonNull(options, "options"));
     }
 
     /**
@@ -77,7 +101,11 @@ public final class CachingAllocator implements SegmentAllocator {
     public MemorySegment allocate(long byteSize, long byteAlignment) {
         Arguments.checkSize(byteSize);
         Arguments.checkAlignment(byteAlignment);
-        return NativeMemory.segment(allocateBlock(byteSize, byteAlignment), byteSize);
+        MemorySegment segment = NativeMemory.segment(allocateBlock(byteSize, byteAlignment), byteSize);
+        if (guard != null) {
+            guard.allocated(segment);
+        }
+        return segment;
     }
 
     /**
@@ -109,11 +137,15 @@ public final class CachingAllocator implements SegmentAllocator {
         long byteSize = segment.byteSize();
         long address = segment.address();
         if (!segment.isNative() || !NativeMemory.isGlobal(segment)) {
-            throw new IllegalArgumentException("not a segment of this allocator: " + describe(segment)
-                    + " is " + (segment.isNative() ? "bound to an arena or a buffer" : "on the Java heap"));
+            throw new IllegalArgumentException("not a segment of this allocator: " + describe(segment) + " is "
+                    + (!segment.isNative() ? "on the Java heap" : segment.scope().isAlive()
+                    ? "bound to an arena or a buffer" : "bound to an arena that is closed: it was freed with it"));
         }
         if (byteSize == 0) {
             return; // empty segments take no memory
+        }
+        if (guard != null && !guard.deallocating(segment)) {
+            return; // in quarantine
         }
         int bucket = sizes.bucketOf(byteSize);
         long alignment = bucket < sizes.directBucket() ? sizes.alignment(bucket) : NativeMemory.MALLOC_ALIGNMENT;
@@ -158,10 +190,13 @@ public final class CachingAllocator implements SegmentAllocator {
     }
 
     /**
-     * Frees the blocks the calling thread's cache holds. Blocks in the shared depot and in other threads'
-     * caches stay; a virtual thread has no cache of its own, so for it this does nothing.
+     * Frees the blocks the calling thread's cache holds and those in the shared depot (and, in checked mode,
+     * in quarantine). Other threads' caches stay as they are; a virtual thread has no cache of its own.
      */
     public void trim() {
+        if (guard != null) {
+            guard.drainQuarantine();
+        }
         caches.trim();
         Reference.reachabilityFence(this);
     }
@@ -171,6 +206,20 @@ public final class CachingAllocator implements SegmentAllocator {
      */
     public CacheStatistics statistics() {
         return caches.statistics();
+    }
+
+    /**
+     * @return how many leaked blocks leak detection has reported; 0 when it is off
+     */
+    public long leaks() {
+        return guard == null ? 0 : guard.leaks();
+    }
+
+    /**
+     * @return the debugging aids this allocator was made with
+     */
+    public AllocatorOptions options() {
+        return options;
     }
 
     /**
@@ -198,8 +247,8 @@ public final class CachingAllocator implements SegmentAllocator {
 
     @Override
     public String toString() {
-        return "CachingAllocator[" + info.buckets().size() + " buckets, " + sizes.blockSize(0) + " B … "
-                + info.maxBlockSize() + " B]";
+        return "CachingAllocator[" + info.buckets().size() + " buckets, " + info.buckets().getFirst().blockSize()
+                + " B … " + info.maxBlockSize() + " B" + (options.checked() ? ", checked" : "") + "]";
     }
 
     private static String describe(MemorySegment segment) {

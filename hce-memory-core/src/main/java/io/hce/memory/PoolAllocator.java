@@ -48,6 +48,7 @@ public final class PoolAllocator implements SegmentAllocator, AutoCloseable {
     private final long blockAlignment;
     private final Blocks blocks;
     private final Cleaner.Cleanable cleanable;
+    private final AllocationGuard guard; // null unless checked mode or leak detection is on
 
     /** The pool's state, apart from the pool so that the cleaner can drain it once the pool is unreachable. */
     private static final class Blocks implements Runnable {
@@ -77,12 +78,18 @@ public final class PoolAllocator implements SegmentAllocator, AutoCloseable {
         }
     }
 
-    private PoolAllocator(String name, long blockSize, long blockAlignment, int capacity) {
+    private PoolAllocator(String name, long blockSize, long blockAlignment, int capacity, AllocatorOptions options) {
         this.name = name;
         this.blockSize = blockSize;
         this.blockAlignment = blockAlignment;
         this.blocks = new Blocks(capacity, blockSize);
         this.cleanable = CLEANER.register(this, blocks);
+        this.guard = options.anyEnabled()
+                ? new AllocationGuard("pool '" + name + "'", options, (address, byteSize) -> {
+                    release(address);
+                    return 0;
+                })
+                : null;
     }
 
     /**
@@ -97,6 +104,23 @@ public final class PoolAllocator implements SegmentAllocator, AutoCloseable {
      * @throws NullPointerException     if the name or the layout is {@code null}
      */
     public static PoolAllocator create(String name, MemoryLayout blockLayout, int capacity) {
+        return create(name, blockLayout, capacity, AllocatorOptions.fromSystemProperties());
+    }
+
+    /**
+     * Makes a pool with the given debugging aids; {@link #create(String, MemoryLayout, int)} takes them from
+     * the system properties.
+     *
+     * @param name        the pool's name
+     * @param blockLayout the layout every block has room for
+     * @param capacity    the most blocks kept for reuse, at least 1
+     * @param options     checked mode and leak detection
+     * @return a new, empty pool
+     * @throws IllegalArgumentException if the name is blank, the layout empty or the capacity below 1
+     * @throws NullPointerException     if an argument is {@code null}
+     */
+    public static PoolAllocator create(String name, MemoryLayout blockLayout, int capacity, AllocatorOptions options) {
+        Objects.requireNonNull(options, "options");
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(blockLayout, "blockLayout");
         if (name.isBlank()) {
@@ -109,7 +133,7 @@ public final class PoolAllocator implements SegmentAllocator, AutoCloseable {
             throw new IllegalArgumentException("capacity of pool '" + name + "' must be at least 1, was " + capacity);
         }
         return new PoolAllocator(name, blockLayout.byteSize(),
-                Math.max(blockLayout.byteAlignment(), NativeMemory.MALLOC_ALIGNMENT), capacity);
+                Math.max(blockLayout.byteAlignment(), NativeMemory.MALLOC_ALIGNMENT), capacity, options);
     }
 
     /**
@@ -147,7 +171,7 @@ public final class PoolAllocator implements SegmentAllocator, AutoCloseable {
      * @throws OutOfMemoryError      if the pool is empty and {@code malloc} fails
      */
     public MemorySegment allocate() {
-        return NativeMemory.segment(allocateBlock(), blockSize);
+        return handOut(NativeMemory.segment(allocateBlock(), blockSize));
     }
 
     /**
@@ -172,7 +196,14 @@ public final class PoolAllocator implements SegmentAllocator, AutoCloseable {
             throw new IllegalArgumentException("pool '" + name + "' has blocks aligned to " + blockAlignment
                     + " bytes; a request aligned to " + byteAlignment + " bytes does not fit");
         }
-        return NativeMemory.segment(allocateBlock(), byteSize);
+        return handOut(NativeMemory.segment(allocateBlock(), byteSize));
+    }
+
+    private MemorySegment handOut(MemorySegment segment) {
+        if (guard != null) {
+            guard.allocated(segment);
+        }
+        return segment;
     }
 
     private long allocateBlock() {
@@ -203,11 +234,24 @@ public final class PoolAllocator implements SegmentAllocator, AutoCloseable {
             throw new IllegalArgumentException("not a block of pool '" + name + "' (blocks of " + blockSize
                     + " bytes aligned to " + blockAlignment + "): " + block);
         }
+        if (guard == null || guard.deallocating(block)) {
+            release(address);
+        }
+    }
+
+    private void release(long address) {
         if (!blocks.cached.offer(address)) {
             NativeMemory.free(address, blockSize);
             blocks.frees.incrementAndGet();
         }
         drainIfClosed();
+    }
+
+    /**
+     * @return how many leaked blocks leak detection has reported; 0 when it is off
+     */
+    public long leaks() {
+        return guard == null ? 0 : guard.leaks();
     }
 
     /**
@@ -245,6 +289,9 @@ public final class PoolAllocator implements SegmentAllocator, AutoCloseable {
      */
     @Override
     public void close() {
+        if (guard != null) {
+            guard.drainQuarantine();
+        }
         cleanable.clean();
     }
 

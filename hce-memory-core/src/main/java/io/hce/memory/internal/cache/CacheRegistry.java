@@ -65,6 +65,11 @@ final class CacheRegistry {
         for (ThreadCache cache : live) {
             cache.release();
         }
+        drainDepots();
+    }
+
+    /** Frees every block the depots hold; threads may go on moving batches meanwhile. */
+    synchronized void drainDepots() {
         for (int b = 0; b < depots.length; b++) {
             if (depots[b] != null) {
                 long nativeSize = sizes.nativeSize(b);

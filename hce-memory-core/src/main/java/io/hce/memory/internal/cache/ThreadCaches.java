@@ -99,12 +99,16 @@ public final class ThreadCaches {
         }
     }
 
-    /** Frees the calling platform thread's cached blocks; a virtual thread has none of its own. */
+    /**
+     * Frees the calling platform thread's cached blocks (a virtual thread has none of its own) and the
+     * blocks the shared depots hold.
+     */
     public void trim() {
         ThreadCache cache = local.get(); // null for a virtual thread, and for a thread that never allocated
         if (cache != null) {
             cache.release();
         }
+        registry.drainDepots();
     }
 
     /** @return the counters of every cache, live and ended, and of the depots */

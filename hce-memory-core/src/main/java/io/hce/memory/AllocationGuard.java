@@ -1,0 +1,212 @@
+package io.hce.memory;
+
+import io.hce.memory.internal.platform.NativeMemory;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.ref.Cleaner;
+import java.util.ArrayDeque;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongBinaryOperator;
+
+/**
+ * Checked mode and leak detection for one allocator, between its public methods and its engine. An
+ * allocator made without either has no guard, and its paths test one {@code null} field.
+ *
+ * <h2>Checked mode</h2>
+ * Every live block is in {@code live}, with the size it was allocated with and the stack that allocated
+ * it. A deallocation must name a live block by its exact address and size: otherwise it is a double free
+ * (the block is in quarantine, or was freed and has left it), a foreign segment, or a slice or resized
+ * segment, each reported with the allocation (and free) stack. A freed block is filled with
+ * {@link #POISON} and held in a FIFO quarantine of {@link #QUARANTINE_BLOCKS} blocks before the engine gets
+ * it back; when it leaves, the poison is verified, so a write after free is reported, by the call that
+ * pushed it out, after that call has completed. Blocks in quarantine are never handed out.
+ *
+ * <h2>Leak detection</h2>
+ * A tracked allocation registers its segment with a {@link Cleaner}; the action holds only the record.
+ * Deallocation marks the record freed and cleans it at once. If the segment is collected first, the block
+ * leaked: it is counted and logged once, with its size and allocation stack.
+ */
+final class AllocationGuard {
+
+    /** The byte freed blocks are filled with. */
+    static final byte POISON = (byte) 0xDB;
+    /** How many freed blocks wait before going back to the engine. */
+    static final int QUARANTINE_BLOCKS = 1024;
+
+    private static final Cleaner CLEANER = Cleaner.create();
+    private static final System.Logger LEAKS = System.getLogger("io.hce.memory.leaks");
+
+    private final String owner;
+    private final AllocatorOptions options;
+    private final LongBinaryOperator release; // (address, byteSize) -> 0: gives a block back to the engine
+    private final ConcurrentHashMap<Long, Block> live = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Long, Block> quarantined = new ConcurrentHashMap<>();
+    private final ArrayDeque<Block> quarantine = new ArrayDeque<>();
+    private final AtomicLong leaks = new AtomicLong();
+
+    private static final class Block implements Runnable {
+        final long address;
+        final long byteSize;
+        final Throwable allocatedAt;
+        final AtomicLong leaks;
+        final String owner;
+        volatile boolean freed;
+        Throwable freedAt;
+        Cleaner.Cleanable cleanable;
+
+        Block(long address, long byteSize, Throwable allocatedAt, AtomicLong leaks, String owner) {
+            this.address = address;
+            this.byteSize = byteSize;
+            this.allocatedAt = allocatedAt;
+            this.leaks = leaks;
+            this.owner = owner;
+        }
+
+        /** The segment was collected, or the block deallocated: report a leak if it was not deallocated. */
+        @Override
+        public void run() {
+            if (!freed) {
+                leaks.incrementAndGet();
+                LEAKS.log(System.Logger.Level.WARNING, "LEAK: a block of " + byteSize + " bytes at 0x"
+                        + Long.toHexString(address) + " of " + owner + " became unreachable without being"
+                        + " deallocated" + (allocatedAt != null ? "; it was allocated here:" : ""), allocatedAt);
+            }
+        }
+
+        String describe() {
+            return "block 0x" + Long.toHexString(address) + " of " + byteSize + " bytes";
+        }
+    }
+
+    AllocationGuard(String owner, AllocatorOptions options, LongBinaryOperator release) {
+        this.owner = owner;
+        this.options = options;
+        this.release = release;
+    }
+
+    /** A new segment is about to be handed out. */
+    void allocated(MemorySegment segment) {
+        if (segment.byteSize() == 0) {
+            return;
+        }
+        boolean track = switch (options.leakDetection()) {
+            case OFF -> false;
+            case SAMPLED -> ThreadLocalRandom.current().nextInt(LeakDetection.SAMPLING_INTERVAL) == 0;
+            case PARANOID -> true;
+        };
+        if (!options.checked() && !track) {
+            return;
+        }
+        Throwable stack = options.checked() || options.leakDetection() == LeakDetection.PARANOID || track
+                ? new Throwable("allocated by " + owner + " on thread " + Thread.currentThread().getName()) : null;
+        Block block = new Block(segment.address(), segment.byteSize(), stack, leaks, owner);
+        if (track) {
+            block.cleanable = CLEANER.register(segment, block);
+        }
+        live.put(segment.address(), block);
+    }
+
+    /**
+     * A segment is being given back.
+     *
+     * @return true when the caller should give it to the engine now; false when the guard keeps it (quarantine)
+     * @throws IllegalArgumentException or IllegalStateException, in checked mode, for a misuse
+     */
+    boolean deallocating(MemorySegment segment) {
+        if (segment.byteSize() == 0) {
+            return true;
+        }
+        long address = segment.address();
+        if (!options.checked()) {
+            Block block = live.remove(address);
+            if (block != null) {
+                block.freed = true;
+                block.cleanable.clean();
+            }
+            return true;
+        }
+        Block block = live.get(address);
+        if (block == null) {
+            Block freed = quarantined.get(address);
+            if (freed != null) {
+                throw misuse(new IllegalStateException("double free of " + freed.describe() + " by " + owner
+                        + ": it was freed already (see the suppressed exception) and allocated at the cause"), freed);
+            }
+            throw new IllegalArgumentException("not a block of " + owner + ": segment of " + segment.byteSize()
+                    + " bytes at 0x" + Long.toHexString(address) + " was never allocated here, or was freed long ago");
+        }
+        if (segment.byteSize() != block.byteSize) {
+            throw misuse(new IllegalArgumentException("a slice or resized segment of " + block.describe() + " by "
+                    + owner + ": deallocated with " + segment.byteSize() + " bytes; deallocate the segment"
+                    + " allocate returned"), block);
+        }
+        live.remove(address);
+        block.freed = true;
+        block.freedAt = new Throwable("freed on thread " + Thread.currentThread().getName());
+        if (block.cleanable != null) {
+            block.cleanable.clean();
+        }
+        NativeMemory.segment(address, block.byteSize).fill(POISON);
+        Block leaving;
+        synchronized (quarantine) {
+            quarantined.put(address, block);
+            quarantine.addLast(block);
+            leaving = quarantine.size() > QUARANTINE_BLOCKS ? quarantine.removeFirst() : null;
+            if (leaving != null) {
+                quarantined.remove(leaving.address, leaving);
+            }
+        }
+        if (leaving != null) {
+            boolean intact = isPoisoned(leaving);
+            release.applyAsLong(leaving.address, leaving.byteSize);
+            if (!intact) {
+                throw misuse(new IllegalStateException("write after free: " + leaving.describe() + " of " + owner
+                        + " was written to after it was freed (see the suppressed exception); it was allocated at the cause"),
+                        leaving);
+            }
+        }
+        return false;
+    }
+
+    /** Gives every quarantined block back to the engine: {@code trim()} and tests. */
+    void drainQuarantine() {
+        while (true) {
+            Block leaving;
+            synchronized (quarantine) {
+                leaving = quarantine.pollFirst();
+                if (leaving == null) {
+                    return;
+                }
+                quarantined.remove(leaving.address, leaving);
+            }
+            release.applyAsLong(leaving.address, leaving.byteSize);
+        }
+    }
+
+    /** @return how many leaks were reported */
+    long leaks() {
+        return leaks.get();
+    }
+
+    private static boolean isPoisoned(Block block) {
+        MemorySegment memory = NativeMemory.segment(block.address, block.byteSize);
+        for (long i = 0; i < block.byteSize; i++) {
+            if (memory.get(java.lang.foreign.ValueLayout.JAVA_BYTE, i) != POISON) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static <E extends RuntimeException> E misuse(E exception, Block block) {
+        if (block.allocatedAt != null) {
+            exception.initCause(block.allocatedAt);
+        }
+        if (block.freedAt != null) {
+            exception.addSuppressed(block.freedAt);
+        }
+        return exception;
+    }
+}

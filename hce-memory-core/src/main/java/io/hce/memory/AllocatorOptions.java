@@ -1,0 +1,58 @@
+package io.hce.memory;
+
+import java.util.Objects;
+
+/**
+ * The debugging aids of an allocator: checked mode and leak detection. Both are off by default, and an
+ * allocator made with both off pays nothing for them on its allocation paths.
+ *
+ * @param checked       checked mode: every block is tracked with the stack that allocated it; double
+ *                      frees, foreign segments, slices and resized segments, and segments of closed arenas
+ *                      are reported by an exception saying what was wrong and where the block was
+ *                      allocated; freed blocks are poisoned and held in a quarantine, and a write to one
+ *                      before it leaves the quarantine is reported
+ * @param leakDetection which allocations are watched for leaks
+ */
+public record AllocatorOptions(boolean checked, LeakDetection leakDetection) {
+
+    /** System property: {@code true} turns checked mode on for allocators made with {@link #fromSystemProperties()}. */
+    public static final String CHECKED_PROPERTY = "hce.memory.checked";
+
+    /** System property: {@code off}, {@code sampled} or {@code paranoid}. */
+    public static final String LEAK_DETECTION_PROPERTY = "hce.memory.leak-detection";
+
+    /** Neither checked mode nor leak detection. */
+    public static final AllocatorOptions NONE = new AllocatorOptions(false, LeakDetection.OFF);
+
+    /**
+     * @throws NullPointerException if {@code leakDetection} is {@code null}
+     */
+    public AllocatorOptions {
+        Objects.requireNonNull(leakDetection, "leakDetection");
+    }
+
+    /**
+     * @return the options the system properties {@value #CHECKED_PROPERTY} and {@value #LEAK_DETECTION_PROPERTY}
+     *         ask for; off where they are not set
+     * @throws IllegalArgumentException naming the property, if a value is invalid
+     */
+    public static AllocatorOptions fromSystemProperties() {
+        String checked = System.getProperty(CHECKED_PROPERTY, "false").strip();
+        if (!checked.equalsIgnoreCase("true") && !checked.equalsIgnoreCase("false")) {
+            throw new IllegalArgumentException("Invalid system property " + CHECKED_PROPERTY + "=" + checked
+                    + ": true or false");
+        }
+        String leaks = System.getProperty(LEAK_DETECTION_PROPERTY, "off");
+        try {
+            return new AllocatorOptions(Boolean.parseBoolean(checked), LeakDetection.parse(leaks));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("Invalid system property " + LEAK_DETECTION_PROPERTY + "=" + leaks
+                    + ": " + e.getMessage());
+        }
+    }
+
+    /** @return whether an allocator with these options needs an {@code AllocationGuard} at all */
+    boolean anyEnabled() {
+        return checked || leakDetection != LeakDetection.OFF;
+    }
+}
