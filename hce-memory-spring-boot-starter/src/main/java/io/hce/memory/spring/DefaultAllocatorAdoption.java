@@ -1,5 +1,6 @@
 package io.hce.memory.spring;
 
+import io.hce.memory.AllocatorOptions;
 import io.hce.memory.CacheInfo;
 import io.hce.memory.CachingAllocator;
 import io.hce.memory.Memory;
@@ -14,10 +15,10 @@ import org.apache.commons.logging.LogFactory;
  *   <li>Memory's default not fixed yet: an allocator for the configured layout is installed as the default
  *       and is the bean. It stays the default for the life of the JVM: blocks it handed out must go back to
  *       it, even after the context that made it has closed (an allocator needs no closing).</li>
- *   <li>Memory's default fixed, with the same layout: the bean is that default, shared.</li>
- *   <li>Memory's default fixed, with another layout (it was used before the context started, or another
- *       context configured it differently): the bean is an allocator of its own, and a warning says that
- *       {@code Memory.*} calls keep using the default.</li>
+ *   <li>Memory's default fixed, with the same layout and options: the bean is that default, shared.</li>
+ *   <li>Memory's default fixed, with another layout or options (it was used before the context started, or
+ *       another context configured it differently): the bean is an allocator of its own, and a warning says
+ *       that {@code Memory.*} calls keep using the default.</li>
  * </ul>
  */
 final class DefaultAllocatorAdoption {
@@ -27,21 +28,22 @@ final class DefaultAllocatorAdoption {
     private DefaultAllocatorAdoption() {
     }
 
-    static CachingAllocator allocatorFor(CacheInfo info) {
+    static CachingAllocator allocatorFor(CacheInfo info, AllocatorOptions options) {
         if (!Memory.isDefaultFixed()) {
             try {
-                Memory.install(CachingAllocator.create(info));
+                Memory.install(CachingAllocator.create(info, options));
             } catch (IllegalStateException fixedMeanwhile) {
                 // another thread fixed the default first: fall through and compare with it
             }
         }
         CachingAllocator current = Memory.allocator();
-        if (current.info().equals(info)) {
+        if (current.info().equals(info) && current.options().equals(options)) {
             return current;
         }
         LOG.warn("Memory's default allocator was fixed before this context configured " + info.buckets().size()
-                + " buckets (" + current + "); Memory.* keeps using it, and this context's CachingAllocator bean is"
-                + " a separate allocator. Configure the same buckets, or avoid Memory.* before start-up.");
-        return CachingAllocator.create(info);
+                + " buckets with " + options + " (" + current + ", " + current.options() + "); Memory.* keeps"
+                + " using it, and this context's CachingAllocator bean is a separate allocator. Configure the same,"
+                + " or avoid Memory.* before start-up.");
+        return CachingAllocator.create(info, options);
     }
 }

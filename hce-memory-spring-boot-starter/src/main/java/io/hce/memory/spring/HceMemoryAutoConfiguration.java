@@ -37,8 +37,8 @@ public final class HceMemoryAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    CachingAllocator hceCachingAllocator(CacheInfo info) {
-        return DefaultAllocatorAdoption.allocatorFor(info);
+    CachingAllocator hceCachingAllocator(CacheInfo info, HceMemoryProperties properties) {
+        return DefaultAllocatorAdoption.allocatorFor(info, properties.allocatorOptions());
     }
 
     @Bean

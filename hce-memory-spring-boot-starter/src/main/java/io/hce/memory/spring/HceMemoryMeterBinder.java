@@ -23,6 +23,7 @@ import java.util.function.ToDoubleFunction;
  *   hce.memory.cache.frees        {bucket}                    counter
  *   hce.memory.cache.cached       {bucket}                    gauge, bytes
  *   hce.memory.reserved                                       gauge, bytes
+ *   hce.memory.leaks                                          counter (leak detection)
  *   hce.memory.pool.allocations   {pool, result=hit|miss}     counter
  *   hce.memory.pool.frees         {pool}                      counter
  *   hce.memory.pool.cached        {pool}                      gauge, blocks
@@ -69,6 +70,8 @@ public final class HceMemoryMeterBinder implements MeterBinder {
         }
         gauge(registry, "hce.memory.reserved", allocator, a -> a.statistics().reservedBytes(), BaseUnits.BYTES,
                 "Bytes obtained from malloc and not yet freed, in use or cached").register(registry);
+        FunctionCounter.builder("hce.memory.leaks", this, HceMemoryMeterBinder::leaks)
+                .description("Blocks that became unreachable without being deallocated (leak detection)").register(registry);
         pools.asMap().forEach((name, pool) -> bindPool(registry, name, pool));
         heaps.asMap().forEach((name, heap) -> bindHeap(registry, name, heap));
     }
@@ -93,6 +96,10 @@ public final class HceMemoryMeterBinder implements MeterBinder {
                 .tags("heap", name).register(registry);
         FunctionCounter.builder("hce.memory.heap.failures", heap, h -> h.statistics().failures())
                 .tags("heap", name).register(registry);
+    }
+
+    private double leaks() {
+        return allocator.leaks() + pools.asMap().values().stream().mapToLong(PoolAllocator::leaks).sum();
     }
 
     private static BucketStatistics bucket(CachingAllocator allocator, int index) {

@@ -1,7 +1,9 @@
 package io.hce.memory.spring;
 
+import io.hce.memory.AllocatorOptions;
 import io.hce.memory.CacheInfo;
 import io.hce.memory.FixedHeap;
+import io.hce.memory.LeakDetection;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.unit.DataSize;
@@ -15,7 +17,9 @@ import java.util.Map;
  * stops start-up with a message that names the property, its value and the reason.
  *
  * @param enabled whether hce-memory's beans are created at all
- * @param checked whether allocators run in checked mode (expensive misuse detection)
+ * @param checked       whether allocators run in checked mode: double frees, foreign and resized segments
+ *                      and writes after free are reported, with the allocation stack (expensive)
+ * @param leakDetection which allocations are watched for leaks: off, sampled (1 in 128) or paranoid (all)
  * @param cache   the thread caches of the {@code CachingAllocator}
  * @param pools   one PoolAllocator bean per entry, named by its key
  * @param heaps   one FixedHeap bean per entry, named by its key
@@ -23,8 +27,13 @@ import java.util.Map;
  */
 @ConfigurationProperties("hce.memory")
 public record HceMemoryProperties(@DefaultValue("true") boolean enabled, @DefaultValue("false") boolean checked,
-                                  @DefaultValue Cache cache, Map<String, Pool> pools, Map<String, Heap> heaps,
+                                  @DefaultValue("off") LeakDetection leakDetection, @DefaultValue Cache cache, Map<String, Pool> pools, Map<String, Heap> heaps,
                                   @DefaultValue Metrics metrics) {
+
+    /** @return the debugging aids every allocator of the context gets */
+    public AllocatorOptions allocatorOptions() {
+        return new AllocatorOptions(checked, leakDetection);
+    }
 
     /** The prefix of every property here. */
     public static final String PREFIX = "hce.memory";

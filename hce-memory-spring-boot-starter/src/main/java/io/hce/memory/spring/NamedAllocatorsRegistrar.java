@@ -1,5 +1,6 @@
 package io.hce.memory.spring;
 
+import io.hce.memory.AllocatorOptions;
 import io.hce.memory.FixedHeap;
 import io.hce.memory.PoolAllocator;
 import org.springframework.beans.factory.support.BeanDefinitionRegistry;
@@ -34,7 +35,8 @@ final class NamedAllocatorsRegistrar implements BeanDefinitionRegistryPostProces
         for (Map.Entry<String, HceMemoryProperties.Pool> pool : properties.pools().entrySet()) {
             String name = pool.getKey();
             HceMemoryProperties.Pool config = pool.getValue();
-            register(registry, name, "pools", new RootBeanDefinition(PoolAllocator.class, () -> createPool(name, config)));
+            register(registry, name, "pools", new RootBeanDefinition(PoolAllocator.class,
+                    () -> createPool(name, config, properties.allocatorOptions())));
         }
         for (Map.Entry<String, HceMemoryProperties.Heap> heap : properties.heaps().entrySet()) {
             String name = heap.getKey();
@@ -52,9 +54,9 @@ final class NamedAllocatorsRegistrar implements BeanDefinitionRegistryPostProces
         registry.registerBeanDefinition(name, definition);
     }
 
-    private static PoolAllocator createPool(String name, HceMemoryProperties.Pool config) {
+    private static PoolAllocator createPool(String name, HceMemoryProperties.Pool config, AllocatorOptions options) {
         MemoryLayout block = MemoryLayout.sequenceLayout(config.blockSize().toBytes(), ValueLayout.JAVA_BYTE);
-        PoolAllocator pool = PoolAllocator.create(name, block.withByteAlignment(config.alignment()), config.capacity());
+        PoolAllocator pool = PoolAllocator.create(name, block.withByteAlignment(config.alignment()), config.capacity(), options);
         if (config.preallocate()) {
             pool.preallocate(config.capacity());
         }

@@ -1,8 +1,10 @@
 package io.hce.memory.spring;
 
+import io.hce.memory.AllocatorOptions;
 import io.hce.memory.CacheInfo;
 import io.hce.memory.CachingAllocator;
 import io.hce.memory.FixedHeap;
+import io.hce.memory.LeakDetection;
 import io.hce.memory.Memory;
 import io.hce.memory.PoolAllocator;
 import org.junit.jupiter.api.BeforeAll;
@@ -16,9 +18,11 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
+import java.lang.foreign.MemorySegment;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class HceMemoryAutoConfigurationTest {
 
@@ -126,6 +130,32 @@ class HceMemoryAutoConfigurationTest {
                 });
         assertThat(pool[0].statistics().cachedBlocks()).isZero();
         assertThat(heap[0].statistics().usedBytes() + heap[0].statistics().freeBytes()).isZero();
+    }
+
+    @Test
+    void checkedModeAndLeakDetectionReachEveryAllocator() {
+        runner.withPropertyValues("hce.memory.checked=true", "hce.memory.leak-detection=paranoid",
+                        "hce.memory.pools.p.block-size=64B")
+                .run(context -> {
+                    AllocatorOptions expected = new AllocatorOptions(true, LeakDetection.PARANOID);
+                    CachingAllocator allocator = context.getBean(CachingAllocator.class);
+                    assertThat(allocator.options()).isEqualTo(expected);
+                    assertThat(allocator).isNotSameAs(Memory.allocator()); // the default is unchecked
+                    MemorySegment block = allocator.allocate(16);
+                    allocator.deallocate(block);
+                    assertThatThrownBy(() -> allocator.deallocate(block)).hasMessageContaining("double free");
+                    PoolAllocator pool = context.getBean("p", PoolAllocator.class);
+                    MemorySegment pooled = pool.allocate();
+                    pool.deallocate(pooled);
+                    assertThatThrownBy(() -> pool.deallocate(pooled)).hasMessageContaining("double free");
+                });
+    }
+
+    @Test
+    void aBadLeakDetectionModeStopsStartUp() {
+        runner.withPropertyValues("hce.memory.leak-detection=always")
+                .run(context -> assertThat(context).hasFailed().getFailure()
+                        .hasMessageContaining("hce.memory.leak-detection"));
     }
 
     @Test

@@ -51,6 +51,7 @@ class HceMemoryMeterBinderTest {
                     held.forEach(allocator::deallocate);
                     assertThat(registry.get("hce.memory.cache.cached").tag("bucket", "64").gauge().value()).isEqualTo(6 * 64);
                     assertThat(registry.get("hce.memory.cache.cached").gauge().getId().getBaseUnit()).isEqualTo("bytes");
+                    assertThat(registry.get("hce.memory.leaks").functionCounter().count()).isZero();
                 });
     }
 
