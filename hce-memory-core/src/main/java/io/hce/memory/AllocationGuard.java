@@ -7,6 +7,7 @@ import java.lang.ref.Cleaner;
 import java.util.ArrayDeque;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongBinaryOperator;
 
@@ -34,6 +35,7 @@ final class AllocationGuard {
     static final byte POISON = (byte) 0xDB;
     /** How many freed blocks wait before going back to the engine. */
     static final int QUARANTINE_BLOCKS = 1024;
+    private static final int FILTER_SIZE = 4096;
 
     private static final Cleaner CLEANER = Cleaner.create();
     private static final System.Logger LEAKS = System.getLogger("io.hce.memory.leaks");
@@ -42,32 +44,32 @@ final class AllocationGuard {
     private final AllocatorOptions options;
     private final LongBinaryOperator release; // (address, byteSize) -> 0: gives a block back to the engine
     private final ConcurrentHashMap<Long, Block> live = new ConcurrentHashMap<>();
+    /** Live tracked blocks per address hash: a deallocation looks {@code live} up only when its count is not 0. */
+    private final AtomicIntegerArray trackedByHash = new AtomicIntegerArray(FILTER_SIZE);
     private final ConcurrentHashMap<Long, Block> quarantined = new ConcurrentHashMap<>();
     private final ArrayDeque<Block> quarantine = new ArrayDeque<>();
     private final AtomicLong leaks = new AtomicLong();
 
-    private static final class Block implements Runnable {
+    /** A tracked block; as a cleaning action it holds the guard, never the segment. */
+    private final class Block implements Runnable {
         final long address;
         final long byteSize;
         final Throwable allocatedAt;
-        final AtomicLong leaks;
-        final String owner;
         volatile boolean freed;
         Throwable freedAt;
         Cleaner.Cleanable cleanable;
 
-        Block(long address, long byteSize, Throwable allocatedAt, AtomicLong leaks, String owner) {
+        Block(long address, long byteSize, Throwable allocatedAt) {
             this.address = address;
             this.byteSize = byteSize;
             this.allocatedAt = allocatedAt;
-            this.leaks = leaks;
-            this.owner = owner;
         }
 
         /** The segment was collected, or the block deallocated: report a leak if it was not deallocated. */
         @Override
         public void run() {
-            if (!freed) {
+            if (!freed && live.remove(address, this)) {
+                trackedByHash.decrementAndGet(hash(address));
                 leaks.incrementAndGet();
                 LEAKS.log(System.Logger.Level.WARNING, "LEAK: a block of " + byteSize + " bytes at 0x"
                         + Long.toHexString(address) + " of " + owner + " became unreachable without being"
@@ -101,11 +103,16 @@ final class AllocationGuard {
         }
         Throwable stack = options.checked() || options.leakDetection() == LeakDetection.PARANOID || track
                 ? new Throwable("allocated by " + owner + " on thread " + Thread.currentThread().getName()) : null;
-        Block block = new Block(segment.address(), segment.byteSize(), stack, leaks, owner);
+        Block block = new Block(segment.address(), segment.byteSize(), stack);
         if (track) {
             block.cleanable = CLEANER.register(segment, block);
         }
+        trackedByHash.incrementAndGet(hash(segment.address()));
         live.put(segment.address(), block);
+    }
+
+    private static int hash(long address) {
+        return (int) ((address >>> 4) ^ (address >>> 16)) & (FILTER_SIZE - 1);
     }
 
     /**
@@ -120,8 +127,12 @@ final class AllocationGuard {
         }
         long address = segment.address();
         if (!options.checked()) {
+            if (trackedByHash.get(hash(address)) == 0) {
+                return true; // not sampled: the common case costs one array read
+            }
             Block block = live.remove(address);
             if (block != null) {
+                trackedByHash.decrementAndGet(hash(address));
                 block.freed = true;
                 block.cleanable.clean();
             }
@@ -143,6 +154,7 @@ final class AllocationGuard {
                     + " allocate returned"), block);
         }
         live.remove(address);
+        trackedByHash.decrementAndGet(hash(address));
         block.freed = true;
         block.freedAt = new Throwable("freed on thread " + Thread.currentThread().getName());
         if (block.cleanable != null) {
@@ -200,7 +212,7 @@ final class AllocationGuard {
         return true;
     }
 
-    private static <E extends RuntimeException> E misuse(E exception, Block block) {
+    private <E extends RuntimeException> E misuse(E exception, Block block) {
         if (block.allocatedAt != null) {
             exception.initCause(block.allocatedAt);
         }
