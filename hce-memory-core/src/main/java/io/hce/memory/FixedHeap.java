@@ -70,7 +70,13 @@ public final class FixedHeap implements AutoCloseable {
     private FixedHeap(String name, long capacity) {
         this.name = name;
         this.capacity = capacity;
-        this.base = NativeMemory.allocate(capacity, 4096);
+        // Regions of a huge page or more are aligned to one and backed by huge pages where the kernel allows:
+        // a heap's headers are touched at random, and 4 KiB pages make each touch a TLB miss.
+        boolean huge = capacity >= NativeMemory.HUGE_PAGE_SIZE;
+        this.base = NativeMemory.allocate(capacity, huge ? NativeMemory.HUGE_PAGE_SIZE : 4096);
+        if (huge) {
+            NativeMemory.adviseHugePages(base, capacity);
+        }
         this.arena = Arena.ofShared();
         this.region = NativeMemory.segment(base, capacity)
                 .reinterpret(arena, ignored -> NativeMemory.free(base, capacity));

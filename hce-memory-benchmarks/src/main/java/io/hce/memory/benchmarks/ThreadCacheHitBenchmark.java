@@ -1,7 +1,9 @@
 package io.hce.memory.benchmarks;
 
+import io.hce.memory.AllocatorOptions;
 import io.hce.memory.CacheInfo;
 import io.hce.memory.CachingAllocator;
+import io.netty.buffer.ByteBuf;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
@@ -10,10 +12,12 @@ import org.openjdk.jmh.annotations.State;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
 
 /**
- * One allocate + deallocate on one thread: a thread-cache hit against the C allocator called through FFM
- * (critical and plain downcalls) and {@code Arena.ofConfined()}, all in the same run.
+ * Target 1a: one allocate + deallocate on one thread, a thread-cache hit, against every peer in the same
+ * run. {@code hce} uses the segment locally (as a caller that allocates, uses and frees a buffer does);
+ * {@code hceSegmentEscapes} hands it to the blackhole, which costs the JVM the segment object.
  */
 @State(Scope.Thread)
 public class ThreadCacheHitBenchmark extends BenchmarkDefaults {
@@ -22,25 +26,27 @@ public class ThreadCacheHitBenchmark extends BenchmarkDefaults {
     public long size;
 
     private CachingAllocator allocator;
+    private Peers.SegmentStack floor;
 
     @Setup
     public void setUp() {
-        allocator = CachingAllocator.create(CacheInfo.defaults());
+        allocator = CachingAllocator.create(CacheInfo.defaults(), AllocatorOptions.NONE);
         allocator.deallocate(allocator.allocate(size)); // warm the cache: the benchmark measures hits
+        floor = new Peers.SegmentStack(16, size);
     }
 
     @Benchmark
-    public MemorySegment cachingAllocator() {
-        MemorySegment segment = allocator.allocate(size);
-        allocator.deallocate(segment);
-        return segment;
-    }
-
-    @Benchmark
-    public long cachingAllocatorAddress() {
+    public long hce() {
         MemorySegment segment = allocator.allocate(size);
         allocator.deallocate(segment);
         return segment.address();
+    }
+
+    @Benchmark
+    public MemorySegment hceSegmentEscapes() {
+        MemorySegment segment = allocator.allocate(size);
+        allocator.deallocate(segment);
+        return segment;
     }
 
     @Benchmark
@@ -60,5 +66,33 @@ public class ThreadCacheHitBenchmark extends BenchmarkDefaults {
         try (Arena arena = Arena.ofConfined()) {
             return arena.allocate(size).address();
         }
+    }
+
+    @Benchmark
+    public ByteBuffer byteBufferAllocateDirect() {
+        return ByteBuffer.allocateDirect((int) size); // freed by the GC's cleaner, later
+    }
+
+    @Benchmark
+    public int nettyPooled() {
+        ByteBuf buffer = Peers.NETTY_POOLED.directBuffer((int) size);
+        int capacity = buffer.capacity();
+        buffer.release();
+        return capacity;
+    }
+
+    @Benchmark
+    public int nettyAdaptive() {
+        ByteBuf buffer = Peers.NETTY_ADAPTIVE.directBuffer((int) size);
+        int capacity = buffer.capacity();
+        buffer.release();
+        return capacity;
+    }
+
+    @Benchmark
+    public MemorySegment floor() {
+        MemorySegment segment = floor.pop();
+        floor.push(segment);
+        return segment;
     }
 }
