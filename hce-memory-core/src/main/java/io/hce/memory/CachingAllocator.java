@@ -148,10 +148,10 @@ public final class CachingAllocator implements SegmentAllocator {
             return; // in quarantine
         }
         int bucket = sizes.bucketOf(byteSize);
-        long alignment = bucket < sizes.directBucket() ? sizes.alignment(bucket) : NativeMemory.MALLOC_ALIGNMENT;
-        if (address == 0 || (address & (alignment - 1)) != 0) {
+        long alignmentMask = sizes.alignmentMask(bucket);
+        if (address == 0 || (address & alignmentMask) != 0) {
             throw new IllegalArgumentException("not a segment of this allocator: " + describe(segment)
-                    + " is not aligned to " + alignment + " bytes, as every block of its size is");
+                    + " is not aligned to " + (alignmentMask + 1) + " bytes, as every block of its size is");
         }
         caches.deallocate(bucket, address, byteSize);
         Reference.reachabilityFence(this);

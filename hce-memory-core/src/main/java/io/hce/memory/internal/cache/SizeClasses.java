@@ -45,6 +45,7 @@ public final class SizeClasses {
     private final byte[] firstBucketOfLog2;
     private final long[] nativeSize;
     private final long[] alignment;
+    private final long[] alignmentMaskOrDirect;
     private final int[] capacity;
     private final int[] batchSize;
 
@@ -58,6 +59,7 @@ public final class SizeClasses {
         blockSizeOrSentinel = new long[bucketCount + 1];
         nativeSize = new long[bucketCount];
         alignment = new long[bucketCount];
+        alignmentMaskOrDirect = new long[bucketCount + 1];
         capacity = new int[bucketCount];
         batchSize = new int[bucketCount];
         for (int b = 0; b < bucketCount; b++) {
@@ -70,6 +72,10 @@ public final class SizeClasses {
             batchSize[b] = capacity[b] == 0 ? 0 : Math.clamp(capacity[b] / 2, 1, MAX_BATCH_SIZE);
         }
         blockSizeOrSentinel[bucketCount] = Long.MAX_VALUE;
+        for (int b = 0; b < bucketCount; b++) {
+            alignmentMaskOrDirect[b] = alignment[b] - 1;
+        }
+        alignmentMaskOrDirect[bucketCount] = NativeMemory.MALLOC_ALIGNMENT - 1;
         firstBucketOfLog2 = new byte[Long.SIZE + 1];
         for (int log2 = 0; log2 <= Long.SIZE; log2++) {
             long powerBelow = log2 == 0 ? 0 : 1L << (log2 - 1);
@@ -133,6 +139,14 @@ public final class SizeClasses {
      */
     public long alignment(int bucket) {
         return alignment[bucket];
+    }
+
+    /**
+     * @param bucket a bucket index, or {@link #directBucket()}
+     * @return the low address bits that are 0 in every block of the bucket (for direct blocks, malloc's)
+     */
+    public long alignmentMask(int bucket) {
+        return alignmentMaskOrDirect[bucket];
     }
 
     /**

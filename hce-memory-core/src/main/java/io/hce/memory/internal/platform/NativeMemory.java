@@ -38,6 +38,9 @@ public final class NativeMemory {
     /** The whole address space, in the global scope: {@code asSlice} on it makes native segments. */
     private static final MemorySegment EVERYTHING = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
 
+    /** The global scope, as a constant the JIT folds into {@link #isGlobal}'s compare. */
+    private static final MemorySegment.Scope GLOBAL = EVERYTHING.scope();
+
     private static final MethodHandle MALLOC_CRITICAL;
     private static final MethodHandle MALLOC;
     private static final MethodHandle ALIGNED_ALLOC_CRITICAL;
@@ -153,7 +156,7 @@ public final class NativeMemory {
      * @return true when its scope is the global one
      */
     public static boolean isGlobal(MemorySegment segment) {
-        return segment.scope() == EVERYTHING.scope();
+        return segment.scope() == GLOBAL;
     }
 
     private static long malloc(long byteSize) {

@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""Turns a JMH JSON result (-rf json -rff FILE) into the tables and target checks of BENCHMARKS.md.
+
+Usage: python3 hce-memory-benchmarks/scripts/report.py FILE > tables.md
+Every figure is the median of the measured iterations (JMH's 50th percentile), never hand-edited.
+"""
+import json
+import sys
+from collections import defaultdict
+
+
+def load(path):
+    with open(path) as f:
+        runs = json.load(f)
+    scores = {}    # (class, method, params) -> (median, unit)
+    allocs = {}    # (class, method, params) -> B/op
+    for run in runs:
+        cls, method = run["benchmark"].rsplit(".", 1)
+        cls = cls.rsplit(".", 1)[1]
+        params = ",".join(f"{k}={v}" for k, v in sorted(run.get("params", {}).items()))
+        primary = run["primaryMetric"]
+        scores[(cls, method, params)] = (primary["scorePercentiles"]["50.0"], primary["scoreUnit"])
+        for name, metric in run.get("secondaryMetrics", {}).items():
+            if name == "gc.alloc.rate.norm":
+                allocs[(cls, method, params)] = metric["scorePercentiles"]["50.0"]
+            elif name in ("operations", "hceProducer", "mallocProducer", "nettyProducer", "queueProducer"):
+                scores[(cls, method + ":" + name, params)] = (metric["scorePercentiles"]["50.0"], metric["scoreUnit"])
+    return scores, allocs
+
+
+def tables(scores, allocs):
+    by_class = defaultdict(list)
+    for (cls, method, params), value in scores.items():
+        by_class[cls].append((method, params, value))
+    out = []
+    for cls in sorted(by_class):
+        out.append(f"\n### {cls}\n")
+        out.append("| benchmark | params | median | unit | B/op |")
+        out.append("|---|---|---|---|---|")
+        for method, params, (median, unit) in sorted(by_class[cls]):
+            alloc = allocs.get((cls, method, params))
+            out.append(f"| {method} | {params} | {median:.3f} | {unit} | {'' if alloc is None else f'{alloc:.0f}'} |")
+    return "\n".join(out)
+
+
+def ns(scores, cls, method, params=""):
+    """Nanoseconds per operation, whatever the mode."""
+    median, unit = scores[(cls, method, params)]
+    return median if unit == "ns/op" else 1000.0 / median  # ops/us -> ns/op
+
+
+def targets(scores, allocs):
+    rows = []
+
+    def check(name, value, goal, holds):
+        rows.append(f"| {name} | {value} | {goal} | {'yes' if holds else '**no**'} |")
+
+    t = "ThreadCacheHitBenchmark"
+    for size in (64, 1024):
+        p = f"size={size}"
+        hce = ns(scores, t, "hce", p)
+        r = hce / ns(scores, t, "mallocFreeCritical", p)
+        check(f"1. hit {size} B / critical malloc+free", f"{r:.2f}x", "<= 0.6x", r <= 0.6)
+        r = hce / ns(scores, t, "arenaOfConfined", p)
+        check(f"1. hit {size} B / Arena.ofConfined()", f"{r:.2f}x", "<= 0.2x", r <= 0.2)
+        r = hce / ns(scores, t, "nettyPooled", p)
+        check(f"1. hit {size} B / Netty pooled", f"{r:.2f}x", "<= 0.1x", r <= 0.1)
+        r = hce / ns(scores, t, "floor", p)
+        check(f"1. hit {size} B / floor", f"{r:.2f}x", "<= 2.5x", r <= 2.5)
+    r = ns(scores, t, "hce", "size=4096") / ns(scores, t, "mallocFreeCritical", "size=4096")
+    check("1. hit 4 KiB / critical malloc+free", f"{r:.2f}x", "<= 0.3x", r <= 0.3)
+    for size in (64, 1024):
+        p = f"size={size}"
+        r = ns(scores, "BurstBenchmark", "hce", p) / ns(scores, "BurstBenchmark", "mallocFreeCritical", p)
+        check(f"1. burst {size} B / critical malloc+free, per op", f"{r:.2f}x", "<= 0.5x", r <= 0.5)
+    pc = "ProducerConsumerBenchmark"
+    hce = scores[(pc, "hce:hceProducer", "")][0]
+    r = hce / scores[(pc, "mallocFreeCritical:mallocProducer", "")][0]
+    check("2. producer/consumer throughput / critical malloc+free", f"{r:.1f}x", ">= 3x", r >= 3)
+    r = hce / scores[(pc, "nettyPooled:nettyProducer", "")][0]
+    check("2. producer/consumer throughput / Netty pooled", f"{r:.1f}x", ">= 8x", r >= 8)
+    pool = "PoolAllocatorBenchmark"
+    r = ns(scores, pool, "pool") / ns(scores, pool, "threadCacheHit")
+    check("3. pool, one thread / thread-cache hit", f"{r:.2f}x", "<= 1.5x", r <= 1.5)
+    r = ns(scores, pool, "poolTwoThreads") / ns(scores, pool, "threadCacheHit")
+    check("3. pool, two threads / thread-cache hit", f"{r:.2f}x", "<= 1.5x", r <= 1.5)
+    r = ns(scores, pool, "poolTwoThreads") / ns(scores, pool, "mallocFreeCriticalTwoThreads")
+    check("3. pool, two threads / critical malloc+free, two threads", f"{r:.2f}x", "(reported)", True)
+    r = ns(scores, "ArenaBenchmark", "cachingArena") / ns(scores, "ArenaBenchmark", "confinedArena")
+    check("4. Memory.newArena() + 4 allocations / Arena.ofConfined()", f"{r:.2f}x", "<= 0.5x", r <= 0.5)
+    fh = "FixedHeapBenchmark"
+    for mib in (16, 1024):
+        p = f"heapMiB={mib}"
+        r = ns(scores, fh, "fillMallocFreeCritical:operations", p) / ns(scores, fh, "fillFixedHeap:operations", p)
+        check(f"5. fill to 95% + shuffled free, {mib} MiB: speed-up over malloc", f"{r:.2f}x", ">= 8x", r >= 8)
+        r = ns(scores, fh, "steadyMallocFreeCritical", p) / ns(scores, fh, "steadyFixedHeap", p)
+        check(f"5. steady at 80%, {mib} MiB: speed-up over malloc", f"{r:.2f}x", ">= 8x", r >= 8)
+    for shape in ("fillFixedHeap:operations", "steadyFixedHeap"):
+        r = ns(scores, fh, shape, "heapMiB=1024") / ns(scores, fh, shape, "heapMiB=16")
+        check(f"5. O(1) in practice, {shape.split(':')[0]}: 1 GiB / 16 MiB per op", f"{r:.2f}x", "<= 1.25x", r <= 1.25)
+    for cls, method, params in ((t, "hce", "size=64"), (t, "hce", "size=1024"), (pool, "pool", ""),
+                                (fh, "steadyFixedHeap", "heapMiB=16")):
+        b = allocs.get((cls, method, params))
+        if b is not None:
+            check(f"7. -prof gc {cls}.{method} {params}", f"{b:.1f} B/op", "0 B/op", b < 1)
+    return "\n".join(["| target | measured | goal | holds |", "|---|---|---|---|"] + rows)
+
+
+if __name__ == "__main__":
+    scores, allocs = load(sys.argv[1])
+    print("## Targets (ratios of medians, same run)\n")
+    print(targets(scores, allocs))
+    print("\n## All results (medians)")
+    print(tables(scores, allocs))
