@@ -174,6 +174,19 @@ class FixedHeapTest {
         assertEquals(2, heap.statistics().frees());
     }
 
+    /**
+     * Regression: memory reused from an earlier heap may hold its merged-header marks; inside a live block
+     * of this heap such a mark is not a block of this heap (it was once reported as a double free).
+     */
+    @Test
+    void aStaleMergeMarkInsideABlockIsNotTakenForADoubleFree() {
+        MemorySegment live = heap.allocate(256);
+        TlsfMark.write(live.asSlice(32, 16)); // what an earlier heap's merged header looks like
+        CacheInfoTest.assertMessage(() -> heap.free(live.asSlice(48)), "not a block of this heap");
+        heap.free(live);
+        heap.verify();
+    }
+
     @Test
     void createRejectsBadNamesAndCapacities() {
         assertThrows(NullPointerException.class, () -> FixedHeap.create(null, CAPACITY));
@@ -240,6 +253,16 @@ class FixedHeapTest {
             MemorySegment small = big.allocate(1000);
             big.free(small);
             big.verify();
+        }
+    }
+
+    /** Writes what a merged header of some other heap looks like: size 0, 0xDEADBEEF, a salted granule. */
+    private static final class TlsfMark {
+        static void write(MemorySegment header) {
+            header.set(ValueLayout.JAVA_INT, 0, 0);
+            header.set(ValueLayout.JAVA_INT, 4, 0xDEADBEEF);
+            header.set(ValueLayout.JAVA_INT, 8, 12345);
+            header.set(ValueLayout.JAVA_INT, 12, 0);
         }
     }
 }

@@ -30,9 +30,9 @@ package io.hce.memory.internal.heap;
  *   <li><b>Border blocks</b> are headers alone (size 16, used), at both ends of every chunk: merging stops
  *       at them, and no block crosses a chunk's edge.</li>
  * </ul>
- * A header whose block has been merged into a neighbour gets size 0 and a left offset no block can have
- * ({@code 0xDEADBEEF}, not a multiple of 16): it never looks like a block again, and a second free of it
- * is recognised as one.
+ * A header whose block has been merged into a neighbour gets size 0, a left offset no block can have
+ * ({@code 0xDEADBEEF}, not a multiple of 16) and, as its previous link, its own granule salted per heap:
+ * it never looks like a block again, and a second free of it is recognised as one.
  */
 final class BlockLayout {
 

@@ -52,6 +52,9 @@ public final class TlsfHeap {
     /** The left offset of a merged header: no real block has it (offsets are multiples of 16). */
     private static final long MERGED_MARK = 0xDEAD_BEEFL;
 
+    /** Written into merged headers beside {@link #MERGED_MARK}, so stale marks of other heaps do not count. */
+    private final int salt = new java.util.SplittableRandom().nextInt();
+
     private final MemorySegment region;
     private final long chunkSize;
     private final int chunkCount;
@@ -201,7 +204,7 @@ public final class TlsfHeap {
                     + " is not on a block boundary inside the heap");
         }
         long size = sizeAt(block);
-        if (size == 0 && leftOffsetAt(block) == MERGED_MARK) {
+        if (size == 0 && leftOffsetAt(block) == MERGED_MARK && previousAt(block) == (granuleOf(block) ^ salt)) {
             throw new IllegalStateException("double free: the block at offset " + block
                     + " was freed already (and merged into a neighbour)");
         }
@@ -425,10 +428,14 @@ public final class TlsfHeap {
         region.set(JAVA_INT, block + LEFT_OFFSET_OFFSET, (int) leftOffset);
     }
 
-    /** Marks the header of a block merged into a neighbour: size 0 and {@link #MERGED_MARK}. */
+    /**
+     * Marks the header of a block merged into a neighbour: size 0, {@link #MERGED_MARK}, and its own granule
+     * salted with this heap's {@link #salt}, so that a mark left in memory by an earlier heap is not taken
+     * for one of this heap's.
+     */
     private void markMerged(long block) {
         writeHeader(block, 0, false, MERGED_MARK);
-        setPrevious(block, NO_BLOCK);
+        setPrevious(block, granuleOf(block) ^ salt);
         setNext(block, NO_BLOCK);
     }
 
