@@ -242,11 +242,6 @@ public final class TlsfHeap {
         return freeBytes;
     }
 
-    /** @return the number of used blocks */
-    public long usedBlocks() {
-        return usedBlocks;
-    }
-
     /** @return the payload of the largest free block, 0 when there is none */
     public long largestFreePayload() {
         int sizeClass = index.highestNonEmptyClass();
