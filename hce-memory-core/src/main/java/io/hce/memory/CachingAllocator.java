@@ -136,7 +136,7 @@ public final class CachingAllocator implements SegmentAllocator {
         Objects.requireNonNull(segment, "segment");
         long byteSize = segment.byteSize();
         long address = segment.address();
-        if (!segment.isNative() || !NativeMemory.isGlobal(segment)) {
+        if (!NativeMemory.isGlobal(segment)) { // heap segments, arenas' and buffers' are not global
             throw new IllegalArgumentException("not a segment of this allocator: " + describe(segment) + " is "
                     + (!segment.isNative() ? "on the Java heap" : segment.scope().isAlive()
                     ? "bound to an arena or a buffer" : "bound to an arena that is closed: it was freed with it"));
