@@ -9,7 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.Phaser;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -108,7 +108,7 @@ class StressTest {
         AtomicLong reported = new AtomicLong();
         AtomicInteger nextId = new AtomicInteger();
         AtomicReference<Throwable> failure = new AtomicReference<>();
-        CyclicBarrier allDone = new CyclicBarrier(THREADS);
+        Phaser allDone = new Phaser(THREADS); // a failing thread deregisters, so the others never hang
         List<Thread> threads = new ArrayList<>();
         for (int t = 0; t < THREADS; t++) {
             int self = t;
@@ -134,7 +134,7 @@ class StressTest {
                                 done.incrementAndGet();
                                 if (misuseEvery > 0 && ++frees % misuseEvery == 0) {
                                     injected.incrementAndGet();
-                                    if (injectMisuse(allocator, block, random.nextInt(3))) {
+                                    if (injectMisuse(allocator, self, random.nextInt(3))) {
                                         reported.incrementAndGet();
                                     }
                                 }
@@ -145,16 +145,16 @@ class StressTest {
                         free(allocator, block);
                         done.incrementAndGet();
                     }
-                    allDone.await();
+                    allDone.arriveAndAwaitAdvance();
                     for (Block mine; (mine = inboxes.get(self).poll()) != null; ) {
                         free(allocator, mine);
                         done.incrementAndGet();
                     }
-                    allDone.await();
+                    allDone.arriveAndAwaitAdvance();
                     allocator.trim();
                 } catch (Throwable e) {
                     failure.compareAndSet(null, e);
-                    allDone.reset();
+                    allDone.arriveAndDeregister();
                 }
             }));
         }
@@ -192,13 +192,24 @@ class StressTest {
         allocator.deallocate(segment);
     }
 
-    /** @return whether the misuse was reported by an exception */
-    private static boolean injectMisuse(CachingAllocator allocator, Block freed, int kind) {
+    /**
+     * Injects one misuse on blocks of a size the random sizes never take (past 64 KiB + 4 KiB, one per
+     * thread), so that even a block that has left quarantine and been reused is never another thread's
+     * block of the same size, which no allocator could tell from a legitimate one.
+     *
+     * @return whether the misuse was reported by an exception
+     */
+    private static boolean injectMisuse(CachingAllocator allocator, int thread, int kind) {
+        long size = 70_000 + thread;
         try {
             switch (kind) {
-                case 0 -> allocator.deallocate(freed.segment()); // double free
-                case 1 -> allocator.deallocate(MemorySegment.ofAddress(freed.segment().address() + (1L << 40))
-                        .reinterpret(freed.segment().byteSize())); // a foreign segment
+                case 0 -> {
+                    MemorySegment freed = allocator.allocate(size);
+                    allocator.deallocate(freed);
+                    allocator.deallocate(freed); // double free
+                }
+                case 1 -> allocator.deallocate(MemorySegment.ofAddress((1L << 40) + 4096L * thread)
+                        .reinterpret(size)); // a foreign segment
                 default -> {
                     MemorySegment live = allocator.allocate(96);
                     try {

@@ -56,9 +56,13 @@ class ThreadCachesTest {
         AtomicInteger sameBlockBack = new AtomicInteger();
         for (int t = 0; t < threads; t++) {
             started.add(Thread.ofPlatform().start(() -> {
-                long first = caches.allocate(6, 64, 1);
-                caches.deallocate(6, first, 64);
-                allocated.countDown();
+                long first;
+                try {
+                    first = caches.allocate(6, 64, 1);
+                    caches.deallocate(6, first, 64);
+                } finally {
+                    allocated.countDown(); // even on failure, so the test fails instead of hanging
+                }
                 await(release); // every thread stays alive, so their ids occupy the table at once
                 long second = caches.allocate(6, 64, 1);
                 if (second == first) {
