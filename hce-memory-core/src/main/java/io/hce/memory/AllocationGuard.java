@@ -1,6 +1,7 @@
 package io.hce.memory;
 
 import io.hce.memory.internal.platform.NativeMemory;
+import io.hce.memory.internal.platform.Reclaimer;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.Cleaner;
@@ -37,7 +38,6 @@ final class AllocationGuard {
     static final int QUARANTINE_BLOCKS = 1024;
     private static final int FILTER_SIZE = 4096;
 
-    private static final Cleaner CLEANER = Cleaner.create();
     private static final System.Logger LEAKS = System.getLogger("io.hce.memory.leaks");
 
     private final String owner;
@@ -105,7 +105,7 @@ final class AllocationGuard {
                 ? new Throwable("allocated by " + owner + " on thread " + Thread.currentThread().getName()) : null;
         Block block = new Block(segment.address(), segment.byteSize(), stack);
         if (track) {
-            block.cleanable = CLEANER.register(segment, block);
+            block.cleanable = Reclaimer.CLEANER.register(segment, block);
         }
         trackedByHash.incrementAndGet(hash(segment.address()));
         live.put(segment.address(), block);

@@ -48,8 +48,6 @@ public final class FixedHeap implements AutoCloseable {
     /** The largest capacity a heap may have (64 GiB): its blocks link to each other by 32-bit granule numbers. */
     public static final long MAX_CAPACITY = 64L << 30;
 
-    private static final long HEADER_LENGTH = 16;
-
     private final String name;
     private final long capacity;
     private final long base;
@@ -180,7 +178,7 @@ public final class FixedHeap implements AutoCloseable {
                 }
                 evicting = true;
                 try {
-                    onEvict.accept(region.asSlice(victim + HEADER_LENGTH, heap.payloadCapacity(victim)));
+                    onEvict.accept(region.asSlice(victim + TlsfHeap.HEADER_LENGTH, heap.payloadCapacity(victim)));
                 } finally {
                     evicting = false;
                 }
@@ -293,7 +291,7 @@ public final class FixedHeap implements AutoCloseable {
 
     private MemorySegment handOut(long block, long byteSize) {
         allocations++;
-        return region.asSlice(block + HEADER_LENGTH, byteSize);
+        return region.asSlice(block + TlsfHeap.HEADER_LENGTH, byteSize);
     }
 
     private void checkRequest(long byteSize) {
@@ -310,7 +308,7 @@ public final class FixedHeap implements AutoCloseable {
             throw new IllegalArgumentException("not a block of heap '" + name + "': " + block);
         }
         checkUsable();
-        long offset = block.address() - base - HEADER_LENGTH;
+        long offset = block.address() - base - TlsfHeap.HEADER_LENGTH;
         heap.checkUsedBlock(offset, block.byteSize());
         return offset;
     }

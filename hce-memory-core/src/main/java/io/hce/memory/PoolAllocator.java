@@ -2,6 +2,7 @@ package io.hce.memory;
 
 import io.hce.memory.internal.concurrent.StripedLongRing;
 import io.hce.memory.internal.platform.NativeMemory;
+import io.hce.memory.internal.platform.Reclaimer;
 
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
@@ -40,7 +41,6 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class PoolAllocator implements SegmentAllocator, AutoCloseable {
 
-    private static final Cleaner CLEANER = Cleaner.create();
     private static final long EMPTY = 0;
 
     private final String name;
@@ -83,7 +83,7 @@ public final class PoolAllocator implements SegmentAllocator, AutoCloseable {
         this.blockSize = blockSize;
         this.blockAlignment = blockAlignment;
         this.blocks = new Blocks(capacity, blockSize);
-        this.cleanable = CLEANER.register(this, blocks);
+        this.cleanable = Reclaimer.CLEANER.register(this, blocks);
         this.guard = options.anyEnabled()
                 ? new AllocationGuard("pool '" + name + "'", options, (address, byteSize) -> {
                     release(address);
@@ -304,6 +304,15 @@ public final class PoolAllocator implements SegmentAllocator, AutoCloseable {
         if (blocks.closed) {
             throw new IllegalStateException("pool '" + name + "' is closed");
         }
+    }
+
+    /**
+     * For tests: a view of how many blocks are cached that does not keep the pool reachable, so a test can
+     * watch a dropped pool being drained by its cleaner.
+     */
+    java.util.function.IntSupplier cachedBlocksProbe() {
+        Blocks blocks = this.blocks;
+        return blocks.cached::size;
     }
 
     /** A deallocation racing with close() may have put a block into the drained ring: drain again. */

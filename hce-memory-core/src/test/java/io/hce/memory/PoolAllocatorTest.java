@@ -142,10 +142,17 @@ class PoolAllocatorTest {
 
     @Test
     void aDroppedPoolIsDrained() {
-        AtomicReference<PoolAllocator> pool = new AtomicReference<>(PoolAllocator.create("dropped", ENTRY, 4));
-        pool.get().preallocate(4);
-        java.lang.ref.WeakReference<PoolAllocator> weak = new java.lang.ref.WeakReference<>(pool.getAndSet(null));
-        Eventually.awaitAfterGc(Duration.ofSeconds(30), () -> weak.get() == null, () -> "pool still reachable");
+        java.util.function.IntSupplier cached = droppedPoolWithFourCachedBlocks();
+        Eventually.awaitAfterGc(Duration.ofSeconds(30), () -> cached.getAsInt() == 0,
+                () -> cached.getAsInt() + " blocks still cached by a pool nobody can reach");
+    }
+
+    private static java.util.function.IntSupplier droppedPoolWithFourCachedBlocks() {
+        PoolAllocator pool = PoolAllocator.create("dropped", ENTRY, 4);
+        pool.preallocate(4);
+        java.util.function.IntSupplier cached = pool.cachedBlocksProbe();
+        assertEquals(4, cached.getAsInt());
+        return cached;
     }
 
     /** Four threads share a pool and free each other's blocks: no block is ever handed out twice while live. */

@@ -2,6 +2,7 @@ package io.hce.memory.internal.cache;
 
 import io.hce.memory.CacheInfo;
 import io.hce.memory.CacheStatistics;
+import io.hce.memory.internal.platform.Reclaimer;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -28,12 +29,6 @@ import java.lang.ref.Cleaner;
  * operation, so it cannot be found unreachable while one of its operations is still running.
  */
 public final class ThreadCaches {
-
-    private static final Cleaner CLEANER = Cleaner.create(runnable -> {
-        Thread thread = new Thread(runnable, "hce-memory-cleaner");
-        thread.setDaemon(true);
-        return thread;
-    });
 
     private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(ThreadCache[].class);
     private static final int TABLE_SIZE = 256;
@@ -63,7 +58,7 @@ public final class ThreadCaches {
      */
     public static ThreadCaches create(CacheInfo info, Object owner) {
         ThreadCaches caches = new ThreadCaches(info);
-        CLEANER.register(owner, caches.registry::close);
+        Reclaimer.CLEANER.register(owner, caches.registry::close);
         return caches;
     }
 
@@ -151,7 +146,7 @@ public final class ThreadCaches {
             CacheRegistry registry = this.registry;
             ThreadCache[] table = byThread;
             ThreadCache registered = cache;
-            CLEANER.register(thread, () -> {
+            Reclaimer.CLEANER.register(thread, () -> {
                 registry.retire(registered);
                 SLOT.compareAndSet(table, slot, registered, null);
             });

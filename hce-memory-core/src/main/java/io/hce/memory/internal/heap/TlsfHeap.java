@@ -49,6 +49,9 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  */
 public final class TlsfHeap {
 
+    /** Bytes from a block's offset to its payload: a segment handed out starts this far into its block. */
+    public static final int HEADER_LENGTH = BlockLayout.HEADER_LENGTH;
+
     /** The left offset of a merged header: no real block has it (offsets are multiples of 16). */
     private static final long MERGED_MARK = 0xDEAD_BEEFL;
 
