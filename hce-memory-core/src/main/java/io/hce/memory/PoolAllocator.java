@@ -1,15 +1,14 @@
 package io.hce.memory;
 
-import io.hce.memory.internal.concurrent.StripedLongRing;
 import io.hce.memory.internal.platform.NativeMemory;
 import io.hce.memory.internal.platform.Reclaimer;
+import io.hce.memory.internal.pool.BlockPool;
 
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
-import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A private cache of fixed-size native blocks for one use case, with a set capacity: hce's
@@ -24,66 +23,41 @@ import java.util.concurrent.atomic.AtomicLong;
  * }</pre>
  *
  * <h2>Design</h2>
- * Cached blocks sit in bounded lock-free rings of addresses (Vyukov's MPMC queue), striped by thread so
- * that request threads sharing the pool rarely touch the same cache line, and holding exactly
- * {@code capacity} blocks between them: an allocation takes a block from its thread's stripe, a
- * deallocation adds one, each with a single CAS and no lock. A miss (every stripe empty) calls
- * {@code malloc}; a deallocation that finds every stripe full calls {@code free()}. Blocks come from the C allocator directly, not from a
- * {@link CachingAllocator}: they have the pool's exact size and alignment, and keeping them apart from the
- * thread caches is the point of a pool.
+ * Each platform thread keeps a small magazine of blocks at hand, so an allocation and a deallocation are a
+ * pop and a push on the caller's own memory, as in a thread cache; behind the magazines, lock-free rings
+ * of addresses (Vyukov's MPMC queue, striped by thread) hold the blocks threads pass on to each other.
+ * The capacity is exact: the pool never caches more than {@code capacity} blocks, magazines included,
+ * because every magazine slot that may hold a block has been taken from the capacity first (once per half
+ * magazine, not once per block). Empty slots held by other threads' magazines are not lent out, so a
+ * deallocation may free a block while the pool holds a few less than its capacity. Small pools (fewer
+ * than 16 blocks per processor) have no magazines; virtual threads never do. A miss calls {@code malloc};
+ * a deallocation that finds the pool full calls {@code free()}. Blocks come from the C allocator
+ * directly, not from a {@link CachingAllocator}: they have the pool's exact size and alignment, and
+ * keeping them apart from the thread caches is the point of a pool.
  *
- * <p>The hit count is the rings' consumer indices, so a hit updates no counter of its own; misses and frees
- * are counted beside the {@code malloc} and {@code free()} calls they stand for.
+ * <p>Hits are counted by single-writer counters in the magazines; misses and frees beside the
+ * {@code malloc} and {@code free()} calls they stand for.
  *
  * <h2>Lifecycle</h2>
- * {@link #close()} frees every cached block; blocks deallocated afterwards are freed at once, so a pool
- * that is replaced leaks nothing. A pool that becomes unreachable is drained the same way.
+ * {@link #close()} frees the blocks in the rings and in the calling thread's magazine at once; another
+ * thread frees its magazine's blocks at its next call to the pool, or they are freed when it ends or when
+ * the pool becomes unreachable. Blocks deallocated after {@code close()} are freed at once, so a pool
+ * that is replaced leaks nothing. A pool that becomes unreachable is drained entirely.
  */
 public final class PoolAllocator implements SegmentAllocator, AutoCloseable {
-
-    private static final long EMPTY = 0;
 
     private final String name;
     private final long blockSize;
     private final long blockAlignment;
-    private final Blocks blocks;
-    private final Cleaner.Cleanable cleanable;
+    private final BlockPool blocks;
     private final AllocationGuard guard; // null unless checked mode or leak detection is on
-
-    /** The pool's state, apart from the pool so that the cleaner can drain it once the pool is unreachable. */
-    private static final class Blocks implements Runnable {
-        final StripedLongRing cached;
-        final long nativeSize;
-        final AtomicLong misses = new AtomicLong();
-        final AtomicLong frees = new AtomicLong();
-        final AtomicLong drained = new AtomicLong();
-        volatile boolean closed;
-
-        Blocks(int capacity, long nativeSize) {
-            this.cached = new StripedLongRing(capacity);
-            this.nativeSize = nativeSize;
-        }
-
-        @Override
-        public void run() {
-            closed = true;
-            drain();
-        }
-
-        void drain() {
-            for (long address; (address = cached.poll(EMPTY)) != EMPTY; ) {
-                drained.incrementAndGet();
-                NativeMemory.free(address, nativeSize);
-            }
-        }
-    }
 
     private PoolAllocator(String name, long blockSize, long blockAlignment, int capacity, AllocatorOptions options) {
         this.name = name;
         this.blockSize = blockSize;
         this.blockAlignment = blockAlignment;
-        this.blocks = new Blocks(capacity, blockSize);
-        this.cleanable = Reclaimer.CLEANER.register(this, blocks);
+        this.blocks = new BlockPool(blockSize, blockAlignment, capacity);
+        Reclaimer.CLEANER.register(this, blocks::dropped);
         this.guard = options.anyEnabled()
                 ? new AllocationGuard("pool '" + name + "'", options, (address, byteSize) -> {
                     release(address);
@@ -150,16 +124,8 @@ public final class PoolAllocator implements SegmentAllocator, AutoCloseable {
             throw new IllegalArgumentException("count must not be negative, was " + count);
         }
         checkOpen();
-        int added = 0;
-        while (added < count && blocks.cached.size() < blocks.cached.capacity()) {
-            long address = NativeMemory.allocate(blockSize, blockAlignment);
-            if (!blocks.cached.offer(address)) {
-                NativeMemory.free(address, blockSize);
-                break;
-            }
-            added++;
-        }
-        drainIfClosed();
+        int added = blocks.preallocate(count);
+        Reference.reachabilityFence(this);
         return added;
     }
 
@@ -208,12 +174,8 @@ public final class PoolAllocator implements SegmentAllocator, AutoCloseable {
 
     private long allocateBlock() {
         checkOpen();
-        long address = blocks.cached.poll(EMPTY);
-        if (address != EMPTY) {
-            return address;
-        }
-        address = NativeMemory.allocate(blockSize, blockAlignment);
-        blocks.misses.incrementAndGet();
+        long address = blocks.allocate();
+        Reference.reachabilityFence(this);
         return address;
     }
 
@@ -240,11 +202,8 @@ public final class PoolAllocator implements SegmentAllocator, AutoCloseable {
     }
 
     private void release(long address) {
-        if (!blocks.cached.offer(address)) {
-            NativeMemory.free(address, blockSize);
-            blocks.frees.incrementAndGet();
-        }
-        drainIfClosed();
+        blocks.deallocate(address);
+        Reference.reachabilityFence(this);
     }
 
     /**
@@ -258,9 +217,8 @@ public final class PoolAllocator implements SegmentAllocator, AutoCloseable {
      * @return the pool's counters now
      */
     public PoolStatistics statistics() {
-        return new PoolStatistics(name, blockSize, blocks.cached.capacity(),
-                blocks.cached.polled() - blocks.drained.get(), blocks.misses.get(), blocks.frees.get(),
-                blocks.cached.size());
+        return new PoolStatistics(name, blockSize, blocks.capacity(), blocks.hits(), blocks.misses(),
+                blocks.frees(), blocks.cachedBlocks());
     }
 
     /** @return the pool's name */
@@ -280,19 +238,19 @@ public final class PoolAllocator implements SegmentAllocator, AutoCloseable {
 
     /** @return the most blocks kept for reuse */
     public int capacity() {
-        return blocks.cached.capacity();
+        return blocks.capacity();
     }
 
     /**
-     * Frees every cached block; later allocations throw, and blocks given back later are freed at once.
-     * Closing twice does nothing.
+     * Frees the cached blocks (other threads' magazines as the class documentation says); later allocations
+     * throw, and blocks given back later are freed at once. Closing twice does nothing.
      */
     @Override
     public void close() {
         if (guard != null) {
             guard.drainQuarantine();
         }
-        cleanable.clean();
+        blocks.close();
     }
 
     @Override
@@ -301,7 +259,8 @@ public final class PoolAllocator implements SegmentAllocator, AutoCloseable {
     }
 
     private void checkOpen() {
-        if (blocks.closed) {
+        if (blocks.isClosed()) {
+            blocks.closedSeenByCaller();
             throw new IllegalStateException("pool '" + name + "' is closed");
         }
     }
@@ -311,14 +270,11 @@ public final class PoolAllocator implements SegmentAllocator, AutoCloseable {
      * watch a dropped pool being drained by its cleaner.
      */
     java.util.function.IntSupplier cachedBlocksProbe() {
-        Blocks blocks = this.blocks;
-        return blocks.cached::size;
+        return blocks::cachedBlocks;
     }
 
-    /** A deallocation racing with close() may have put a block into the drained ring: drain again. */
-    private void drainIfClosed() {
-        if (blocks.closed) {
-            blocks.drain();
-        }
+    /** For tests: how many threads have a magazine of this pool, without keeping the pool reachable. */
+    java.util.function.IntSupplier liveMagazinesProbe() {
+        return blocks::liveMagazines;
     }
 }

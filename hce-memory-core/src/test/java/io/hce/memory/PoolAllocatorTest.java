@@ -155,6 +155,113 @@ class PoolAllocatorTest {
         return cached;
     }
 
+    /** Large enough for a full magazine per thread on this machine (see BlockPool.magazineSize). */
+    private static final int WITH_MAGAZINES = 256 * Runtime.getRuntime().availableProcessors();
+
+    /** Runs {@code action} on a new platform thread and waits for it to end. */
+    private static void onAnotherThread(Runnable action) throws InterruptedException {
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread thread = Thread.ofPlatform().start(() -> {
+            try {
+                action.run();
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+        });
+        thread.join();
+        assertNull(failure.get());
+    }
+
+    @Test
+    void aThreadsMagazineGoesBackToThePoolWhenTheThreadEnds() throws InterruptedException {
+        try (PoolAllocator pool = PoolAllocator.create("magazines", ENTRY, WITH_MAGAZINES)) {
+            onAnotherThread(() -> {
+                List<MemorySegment> blocks = new ArrayList<>();
+                for (int i = 0; i < 10; i++) {
+                    blocks.add(pool.allocate());
+                }
+                blocks.forEach(pool::deallocate); // into this thread's magazine
+            });
+            assertEquals(10, pool.statistics().cachedBlocks());
+            java.util.function.IntSupplier magazines = pool.liveMagazinesProbe();
+            Eventually.awaitAfterGc(Duration.ofSeconds(30), () -> magazines.getAsInt() == 0,
+                    () -> magazines.getAsInt() + " magazines of threads that ended");
+            for (int i = 0; i < 10; i++) {
+                pool.allocate(); // the ended thread's blocks, from the ring
+            }
+            assertEquals(10, pool.statistics().hits());
+            assertEquals(10, pool.statistics().misses());
+        }
+    }
+
+    @Test
+    void closeFreesTheCallersMagazineAtOnceAndAnotherThreadsAtItsNextCall() throws Exception {
+        PoolAllocator pool = PoolAllocator.create("closing", ENTRY, WITH_MAGAZINES);
+        java.util.concurrent.SynchronousQueue<Runnable> work = new java.util.concurrent.SynchronousQueue<>();
+        java.util.concurrent.SynchronousQueue<Boolean> done = new java.util.concurrent.SynchronousQueue<>();
+        Thread other = Thread.ofPlatform().start(() -> {
+            try {
+                for (Runnable task; (task = work.take()) != null; ) {
+                    task.run();
+                    done.put(true);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        AtomicReference<MemorySegment> kept = new AtomicReference<>();
+        work.put(() -> {
+            kept.set(pool.allocate());
+            pool.deallocate(pool.allocate()); // one block in the other thread's magazine
+        });
+        done.take();
+        pool.deallocate(pool.allocate()); // and one in ours
+        assertEquals(2, pool.statistics().cachedBlocks());
+        pool.close();
+        assertEquals(1, pool.statistics().cachedBlocks(), "the other thread's magazine waits for its owner");
+        work.put(() -> pool.deallocate(kept.get()));
+        done.take();
+        assertEquals(0, pool.statistics().cachedBlocks(), "freed at the owner's next call");
+        other.interrupt();
+        other.join();
+    }
+
+    @Test
+    void aDroppedPoolFreesEveryThreadsMagazine() throws InterruptedException {
+        java.util.function.IntSupplier cached = droppedPoolWithBlocksInTwoMagazines();
+        Eventually.awaitAfterGc(Duration.ofSeconds(30), () -> cached.getAsInt() == 0,
+                () -> cached.getAsInt() + " blocks still cached by a pool nobody can reach");
+    }
+
+    private static java.util.function.IntSupplier droppedPoolWithBlocksInTwoMagazines() throws InterruptedException {
+        PoolAllocator pool = PoolAllocator.create("dropped", ENTRY, WITH_MAGAZINES);
+        pool.deallocate(pool.allocate());
+        CountDownLatch holding = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicReference<PoolAllocator> handle = new AtomicReference<>(pool);
+        Thread.ofPlatform().daemon().start(() -> {
+            PoolAllocator shared = handle.getAndSet(null); // the live thread must not keep the pool reachable
+            shared.deallocate(shared.allocate());
+            shared = null;
+            holding.countDown();
+            try {
+                release.await(); // alive, so its magazine is not freed by its end
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        holding.await();
+        java.util.function.IntSupplier cached = pool.cachedBlocksProbe();
+        assertEquals(2, cached.getAsInt());
+        return () -> {
+            int now = cached.getAsInt();
+            if (now == 0) {
+                release.countDown();
+            }
+            return now;
+        };
+    }
+
     /** Four threads share a pool and free each other's blocks: no block is ever handed out twice while live. */
     @Test
     void threadsSharingAPoolNeverGetTheSameLiveBlock() throws InterruptedException {

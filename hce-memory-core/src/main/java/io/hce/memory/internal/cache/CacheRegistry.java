@@ -50,7 +50,6 @@ final class CacheRegistry {
     /** The owner of {@code cache} has ended: free its blocks and keep its counters. */
     synchronized void retire(ThreadCache cache) {
         if (live.remove(cache)) {
-            cache.retire();
             cache.release();
             cache.addTo(ended);
         }

@@ -3,6 +3,7 @@ package io.hce.memory.internal.cache;
 import io.hce.memory.internal.platform.NativeMemory;
 
 import io.hce.memory.internal.concurrent.FieldHandles;
+import io.hce.memory.internal.concurrent.ThreadOwned;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -28,24 +29,21 @@ import java.lang.invoke.VarHandle;
  * {@code reservedBytes} is this cache's share of the allocator's {@code malloc}ed bytes: a block
  * {@code malloc}ed here and freed by another cache counts +n here and -n there, so the sum is exact.
  */
-final class ThreadCache {
+final class ThreadCache extends ThreadOwned {
 
     private static final VarHandle RESERVED_BYTES = FieldHandles.of(MethodHandles.lookup(), "reservedBytes", long.class);
     private static final VarHandle DIRECT_ALLOCATIONS =
             FieldHandles.of(MethodHandles.lookup(), "directAllocations", long.class);
     private static final VarHandle DIRECT_FREES = FieldHandles.of(MethodHandles.lookup(), "directFrees", long.class);
 
-    /** The id of the platform thread that owns this cache, or -1 for a stripe. Thread ids are never reused. */
-    final long ownerId;
     private final BlockStack[] stacks;
     private final TransferDepot[] depots;
-    private volatile boolean retired;
     private long reservedBytes;
     private long directAllocations;
     private long directFrees;
 
     ThreadCache(long ownerId, SizeClasses sizes, TransferDepot[] depots) {
-        this.ownerId = ownerId;
+        super(ownerId);
         this.depots = depots;
         this.stacks = new BlockStack[sizes.bucketCount()];
         for (int b = 0; b < stacks.length; b++) {
@@ -180,15 +178,6 @@ final class ThreadCache {
                 reservedBytes -= stack.nativeSize;
             }
         }
-    }
-
-    /** Marks the cache as one whose owner has ended: its slot in the thread table may be taken. */
-    void retire() {
-        retired = true;
-    }
-
-    boolean isRetired() {
-        return retired;
     }
 
     /**

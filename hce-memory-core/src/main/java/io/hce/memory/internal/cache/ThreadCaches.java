@@ -2,42 +2,33 @@ package io.hce.memory.internal.cache;
 
 import io.hce.memory.CacheInfo;
 import io.hce.memory.CacheStatistics;
+import io.hce.memory.internal.concurrent.ThreadTable;
 import io.hce.memory.internal.platform.Reclaimer;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.lang.ref.Cleaner;
 
 /**
  * The engine behind a {@code CachingAllocator}: finds the calling thread's cache and keeps the books.
  *
  * <h2>Which cache serves a call</h2>
- * A platform thread gets its own {@link ThreadCache} on first use. It is found through {@code byThread},
- * a table indexed by the low bits of the thread's id: one load and one compare of the cache's owner id,
- * cheaper than a {@link ThreadLocal} lookup. Thread ids are never reused, and a cache whose owner id is
- * the caller's was made by the caller, so a racy read of the table is safe: a stale or foreign entry fails
- * the compare. Threads whose slot another live thread holds fall back to a {@code ThreadLocal}. A virtual
- * thread never gets a cache: it borrows a stripe of {@link StripedCaches}. All caches of one allocator
- * share one {@link TransferDepot} per bucket.
+ * A platform thread gets its own {@link ThreadCache} on first use, found through a {@link ThreadTable}. A
+ * virtual thread never gets a cache: it borrows a stripe of {@link StripedCaches}. All caches of one
+ * allocator share one {@link TransferDepot} per bucket.
  *
  * <h2>Lifecycle, without finalizers</h2>
- * Each new platform-thread cache is registered in {@link CacheRegistry}, and a {@link Cleaner} watches its
- * thread: once the thread has ended and been collected, the cache's blocks are freed and its counters are
- * folded into the registry's totals of ended threads. A second cleanable watches the owning allocator:
+ * Each new platform-thread cache is registered in {@link CacheRegistry}; once its thread has ended and been
+ * collected, the table's {@link Cleaner} hands it back, and its blocks are freed and its counters folded
+ * into the registry's totals of ended threads. A second cleanable watches the owning allocator:
  * when it becomes unreachable, every cache and the depots are emptied, so dropping an allocator leaks
  * nothing. The owner calls {@link java.lang.ref.Reference#reachabilityFence} at the end of every
  * operation, so it cannot be found unreachable while one of its operations is still running.
  */
 public final class ThreadCaches {
 
-    private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(ThreadCache[].class);
-    private static final int TABLE_SIZE = 256;
-
     private final SizeClasses sizes;
     private final CacheRegistry registry;
     private final StripedCaches striped;
-    private final ThreadCache[] byThread = new ThreadCache[TABLE_SIZE];
-    private final ThreadLocal<ThreadCache> local = new ThreadLocal<>();
+    private final ThreadTable<ThreadCache> byThread;
 
     private ThreadCaches(CacheInfo info) {
         sizes = new SizeClasses(info);
@@ -47,6 +38,7 @@ public final class ThreadCaches {
             stripes[i] = registry.newCache(-1);
         }
         striped = new StripedCaches(stripes);
+        byThread = new ThreadTable<>(registry::newCache, registry::retire);
     }
 
     /**
@@ -74,7 +66,7 @@ public final class ThreadCaches {
      * @return the address of a block of at least {@code byteSize} bytes aligned to {@code byteAlignment}
      */
     public long allocate(int bucket, long byteSize, long byteAlignment) {
-        ThreadCache cache = callersCache();
+        ThreadCache cache = byThread.get();
         return cache != null
                 ? cache.allocate(bucket, byteSize, byteAlignment)
                 : striped.allocate(bucket, byteSize, byteAlignment);
@@ -86,7 +78,7 @@ public final class ThreadCaches {
      * @param byteSize the size it was requested with
      */
     public void deallocate(int bucket, long address, long byteSize) {
-        ThreadCache cache = callersCache();
+        ThreadCache cache = byThread.get();
         if (cache != null) {
             cache.deallocate(bucket, address, byteSize);
         } else {
@@ -99,7 +91,7 @@ public final class ThreadCaches {
      * blocks the shared depots hold.
      */
     public void trim() {
-        ThreadCache cache = local.get(); // null for a virtual thread, and for a thread that never allocated
+        ThreadCache cache = byThread.peek(); // null for a virtual thread, and for a thread that never allocated
         if (cache != null) {
             cache.release();
         }
@@ -119,38 +111,5 @@ public final class ThreadCaches {
     /** @return the most bytes the depots may hold, over all buckets */
     public long maxDepotBytes() {
         return registry.maxDepotBytes();
-    }
-
-    /** @return the calling platform thread's own cache, or {@code null} for a virtual thread */
-    private ThreadCache callersCache() {
-        Thread thread = Thread.currentThread();
-        long id = thread.threadId();
-        ThreadCache cache = byThread[(int) id & (TABLE_SIZE - 1)];
-        if (cache != null && cache.ownerId == id) {
-            return cache;
-        }
-        return thread.isVirtual() ? null : platformCache(thread);
-    }
-
-    /** The calling platform thread's cache, when the table does not have it: the slow path. */
-    private ThreadCache platformCache(Thread thread) {
-        ThreadCache cache = local.get();
-        if (cache == null) {
-            cache = registry.newCache(thread.threadId());
-            local.set(cache);
-            int slot = (int) thread.threadId() & (TABLE_SIZE - 1);
-            ThreadCache previous = (ThreadCache) SLOT.getAcquire(byThread, slot);
-            if (previous == null || previous.isRetired()) {
-                SLOT.compareAndSet(byThread, slot, previous, cache); // lost the race: the ThreadLocal serves
-            }
-            CacheRegistry registry = this.registry;
-            ThreadCache[] table = byThread;
-            ThreadCache registered = cache;
-            Reclaimer.CLEANER.register(thread, () -> {
-                registry.retire(registered);
-                SLOT.compareAndSet(table, slot, registered, null);
-            });
-        }
-        return cache;
     }
 }

@@ -1,0 +1,87 @@
+package io.hce.memory.internal.concurrent;
+
+import io.hce.memory.internal.platform.Reclaimer;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.function.Consumer;
+import java.util.function.LongFunction;
+
+/**
+ * Finds the calling platform thread's {@link ThreadOwned} state, faster than a {@link ThreadLocal}.
+ *
+ * <h2>Design</h2>
+ * A table indexed by the low bits of the thread's id: one load and one compare of the entry's owner id.
+ * Thread ids are never reused, and an entry whose owner id is the caller's was made by the caller, so a
+ * racy read of the table is safe: a stale or foreign entry fails the compare. A thread whose slot another
+ * live thread holds falls back to a {@code ThreadLocal}. Virtual threads get no entry ({@link #get()}
+ * returns {@code null}): a million of them must not make a million entries.
+ *
+ * <p>An entry is made on a thread's first call, and a {@code Cleaner} watches the thread: once it has
+ * ended and been collected, the entry is passed to the end action, retired, and its slot is freed. The end action
+ * runs on the cleaner's thread and must not reach the table's owner, or the owner could never become
+ * unreachable.
+ *
+ * @param <T> the per-thread state
+ */
+public final class ThreadTable<T extends ThreadOwned> {
+
+    private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(ThreadOwned[].class);
+    private static final int SIZE = 256;
+
+    private final ThreadOwned[] byThread = new ThreadOwned[SIZE];
+    private final ThreadLocal<T> local = new ThreadLocal<>();
+    private final LongFunction<T> factory;
+    private final Consumer<T> onThreadEnd;
+
+    /**
+     * @param factory     makes the state of the platform thread whose id it is given, on that thread
+     * @param onThreadEnd takes the state of a thread that has ended, on the cleaner's thread
+     */
+    public ThreadTable(LongFunction<T> factory, Consumer<T> onThreadEnd) {
+        this.factory = factory;
+        this.onThreadEnd = onThreadEnd;
+    }
+
+    /**
+     * @return the calling platform thread's state, made on its first call; {@code null} for a virtual thread
+     */
+    @SuppressWarnings("unchecked")
+    public T get() {
+        Thread thread = Thread.currentThread();
+        long id = thread.threadId();
+        ThreadOwned entry = byThread[(int) id & (SIZE - 1)];
+        if (entry != null && entry.ownerId == id) {
+            return (T) entry;
+        }
+        return thread.isVirtual() ? null : platformEntry(thread);
+    }
+
+    /** @return the calling thread's state if it has made one, without making it */
+    public T peek() {
+        return local.get();
+    }
+
+    /** The calling platform thread's state when the table does not have it: the slow path. */
+    private T platformEntry(Thread thread) {
+        T entry = local.get();
+        if (entry == null) {
+            entry = factory.apply(thread.threadId());
+            local.set(entry);
+            int slot = (int) thread.threadId() & (SIZE - 1);
+            ThreadOwned previous = (ThreadOwned) SLOT.getAcquire(byThread, slot);
+            if (previous == null || previous.isRetired()) {
+                SLOT.compareAndSet(byThread, slot, previous, entry); // lost the race: the ThreadLocal serves
+            }
+            ThreadOwned[] table = byThread;
+            Consumer<T> onEnd = onThreadEnd;
+            T ended = entry;
+            Reclaimer.CLEANER.register(thread, () -> {
+                onEnd.accept(ended);
+                ended.retire();
+                SLOT.compareAndSet(table, slot, ended, null);
+            });
+        }
+        return entry;
+    }
+}
