@@ -90,10 +90,20 @@ final class AllocationGuard {
 
     /** A new segment is about to be handed out. */
     void allocated(MemorySegment segment) {
-        if (segment.byteSize() == 0) {
+        allocated(segment.address(), segment.byteSize(), segment);
+    }
+
+    /**
+     * A new block is about to be handed out.
+     *
+     * @param watched the segment whose collection would show a leak; {@code null} for a block handed out
+     *                by address, which leak detection cannot watch (checked mode still tracks it)
+     */
+    void allocated(long address, long byteSize, MemorySegment watched) {
+        if (byteSize == 0) {
             return;
         }
-        boolean track = switch (options.leakDetection()) {
+        boolean track = watched != null && switch (options.leakDetection()) {
             case OFF -> false;
             case SAMPLED -> ThreadLocalRandom.current().nextInt(LeakDetection.SAMPLING_INTERVAL) == 0;
             case PARANOID -> true;
@@ -103,12 +113,12 @@ final class AllocationGuard {
         }
         Throwable stack = options.checked() || options.leakDetection() == LeakDetection.PARANOID || track
                 ? new Throwable("allocated by " + owner + " on thread " + Thread.currentThread().getName()) : null;
-        Block block = new Block(segment.address(), segment.byteSize(), stack);
+        Block block = new Block(address, byteSize, stack);
         if (track) {
-            block.cleanable = Reclaimer.CLEANER.register(segment, block);
+            block.cleanable = Reclaimer.CLEANER.register(watched, block);
         }
-        trackedByHash.incrementAndGet(hash(segment.address()));
-        live.put(segment.address(), block);
+        trackedByHash.incrementAndGet(hash(address));
+        live.put(address, block);
     }
 
     private static int hash(long address) {
@@ -122,10 +132,14 @@ final class AllocationGuard {
      * @throws IllegalArgumentException or IllegalStateException, in checked mode, for a misuse
      */
     boolean deallocating(MemorySegment segment) {
-        if (segment.byteSize() == 0) {
+        return deallocating(segment.address(), segment.byteSize());
+    }
+
+    /** A block is being given back, by address: as {@link #deallocating(MemorySegment)}. */
+    boolean deallocating(long address, long byteSize) {
+        if (byteSize == 0) {
             return true;
         }
-        long address = segment.address();
         if (!options.checked()) {
             if (trackedByHash.get(hash(address)) == 0) {
                 return true; // not sampled: the common case costs one array read
@@ -145,12 +159,12 @@ final class AllocationGuard {
                 throw misuse(new IllegalStateException("double free of " + freed.describe() + " by " + owner
                         + ": it was freed already (see the suppressed exception) and allocated at the cause"), freed);
             }
-            throw new IllegalArgumentException("not a block of " + owner + ": segment of " + segment.byteSize()
+            throw new IllegalArgumentException("not a block of " + owner + ": segment of " + byteSize
                     + " bytes at 0x" + Long.toHexString(address) + " was never allocated here, or was freed long ago");
         }
-        if (segment.byteSize() != block.byteSize) {
+        if (byteSize != block.byteSize) {
             throw misuse(new IllegalArgumentException("a slice or resized segment of " + block.describe() + " by "
-                    + owner + ": deallocated with " + segment.byteSize() + " bytes; deallocate the segment"
+                    + owner + ": deallocated with " + byteSize + " bytes; deallocate the segment"
                     + " allocate returned"), block);
         }
         live.remove(address);

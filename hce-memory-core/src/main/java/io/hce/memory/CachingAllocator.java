@@ -109,6 +109,46 @@ public final class CachingAllocator implements SegmentAllocator {
     }
 
     /**
+     * Allocates a block like {@link #allocate(long, long)} and returns its address, without making a
+     * {@link MemorySegment}: for code that passes pointers to native functions as {@code long}s, and for
+     * hand-offs between threads at rates where the segment object is the cost (each one is a new object
+     * that the consuming thread must read, and the garbage collector must see).
+     *
+     * <p>Give the block back with {@link #deallocateAddress} and the same size (or with {@link #deallocate}
+     * of a segment of that address and size). Checked mode checks such blocks as it checks segments; leak
+     * detection cannot watch them, as there is no object whose collection would show the leak.
+     *
+     * @param byteSize      the block's usable size in bytes; 0 gives an aligned address that takes no memory
+     * @param byteAlignment the alignment of the address, a power of two
+     * @return the block's address, never 0
+     * @throws IllegalArgumentException if {@code byteSize} is negative or {@code byteAlignment} is not a
+     *                                  power of two
+     * @throws OutOfMemoryError         if {@code malloc} fails; nothing has changed then
+     */
+    public long allocateAddress(long byteSize, long byteAlignment) {
+        Arguments.checkSize(byteSize);
+        Arguments.checkAlignment(byteAlignment);
+        long address = allocateBlock(byteSize, byteAlignment);
+        if (guard != null) {
+            guard.allocated(address, byteSize, null);
+        }
+        return address;
+    }
+
+    /**
+     * Allocates a block of at least 16-byte alignment and returns its address: {@link #allocateAddress(long, long)}
+     * with an alignment of 1.
+     *
+     * @param byteSize the block's usable size in bytes
+     * @return the block's address, never 0
+     * @throws IllegalArgumentException if {@code byteSize} is negative
+     * @throws OutOfMemoryError         if {@code malloc} fails
+     */
+    public long allocateAddress(long byteSize) {
+        return allocateAddress(byteSize, 1);
+    }
+
+    /**
      * The address of a new block, for arguments already checked; for a zero size, an aligned address that
      * takes no memory.
      */
@@ -137,20 +177,38 @@ public final class CachingAllocator implements SegmentAllocator {
         long byteSize = segment.byteSize();
         long address = segment.address();
         if (!NativeMemory.isGlobal(segment)) { // heap segments, arenas' and buffers' are not global
-            throw new IllegalArgumentException("not a segment of this allocator: " + describe(segment) + " is "
+            throw new IllegalArgumentException("not a segment of this allocator: " + describe(address, byteSize) + " is "
                     + (!segment.isNative() ? "on the Java heap" : segment.scope().isAlive()
                     ? "bound to an arena or a buffer" : "bound to an arena that is closed: it was freed with it"));
         }
+        release(address, byteSize);
+    }
+
+    /**
+     * Gives back a block of {@link #allocateAddress}: as {@link #deallocate}, by address and size.
+     *
+     * @param address  the block's address
+     * @param byteSize the size it was allocated with
+     * @throws IllegalArgumentException if {@code byteSize} is negative, or if the address cannot be a block
+     *                                  of that size (it does not have the alignment of the blocks of its
+     *                                  size); nothing changes when it throws
+     */
+    public void deallocateAddress(long address, long byteSize) {
+        Arguments.checkSize(byteSize);
+        release(address, byteSize);
+    }
+
+    private void release(long address, long byteSize) {
         if (byteSize == 0) {
-            return; // empty segments take no memory
+            return; // empty blocks take no memory
         }
-        if (guard != null && !guard.deallocating(segment)) {
+        if (guard != null && !guard.deallocating(address, byteSize)) {
             return; // in quarantine
         }
         int bucket = sizes.bucketOf(byteSize);
         long alignmentMask = sizes.alignmentMask(bucket);
         if (address == 0 || (address & alignmentMask) != 0) {
-            throw new IllegalArgumentException("not a segment of this allocator: " + describe(segment)
+            throw new IllegalArgumentException("not a segment of this allocator: " + describe(address, byteSize)
                     + " is not aligned to " + (alignmentMask + 1) + " bytes, as every block of its size is");
         }
         caches.deallocate(bucket, address, byteSize);
@@ -251,7 +309,7 @@ public final class CachingAllocator implements SegmentAllocator {
                 + " B … " + info.maxBlockSize() + " B" + (options.checked() ? ", checked" : "") + "]";
     }
 
-    private static String describe(MemorySegment segment) {
-        return "segment of " + segment.byteSize() + " bytes at 0x" + Long.toHexString(segment.address());
+    private static String describe(long address, long byteSize) {
+        return "segment of " + byteSize + " bytes at 0x" + Long.toHexString(address);
     }
 }

@@ -23,20 +23,22 @@ import java.util.Objects;
  * }</pre>
  *
  * <h2>Design</h2>
- * Each platform thread keeps a small magazine of blocks at hand, so an allocation and a deallocation are a
- * pop and a push on the caller's own memory, as in a thread cache; behind the magazines, lock-free rings
- * of addresses (Vyukov's MPMC queue, striped by thread) hold the blocks threads pass on to each other.
- * The capacity is exact: the pool never caches more than {@code capacity} blocks, magazines included,
- * because every magazine slot that may hold a block has been taken from the capacity first (once per half
- * magazine, not once per block). Empty slots held by other threads' magazines are not lent out, so a
- * deallocation may free a block while the pool holds a few less than its capacity. Small pools (fewer
- * than 16 blocks per processor) have no magazines; virtual threads never do. A miss calls {@code malloc};
- * a deallocation that finds the pool full calls {@code free()}. Blocks come from the C allocator
+ Each of the first platform threads to use the pool (up to twice the processors at once) keeps a small
+ * magazine of blocks at hand, so its allocations and deallocations are a pop and a push on its own memory,
+ * as in a thread cache, with no atomics. Behind the magazines, lock-free rings of addresses (Vyukov's MPMC
+ * queue, striped by thread) hold the blocks threads pass on to each other; other threads, and virtual
+ * threads, use the rings directly. The capacity is exact: the pool never caches more than
+ * {@code capacity} blocks, magazines included, because every magazine slot that may hold a block has been
+ * taken from the capacity first (half a magazine at a time). Empty slots held by other threads' magazines
+ * are not lent out, so a deallocation may free a block while the pool holds up to a quarter less than its
+ * capacity. Small pools (fewer than 16 blocks per processor) have no magazines, and then the capacity is
+ * exact both ways. A miss calls {@code malloc}; a deallocation that finds the pool full calls
+ * {@code free()}. Blocks come from the C allocator
  * directly, not from a {@link CachingAllocator}: they have the pool's exact size and alignment, and
  * keeping them apart from the thread caches is the point of a pool.
  *
- * <p>Hits are counted by single-writer counters in the magazines; misses and frees beside the
- * {@code malloc} and {@code free()} calls they stand for.
+ * <p>Hits from magazines are counted by single-writer counters in them, hits from the rings by the rings'
+ * consumer indices; misses and frees beside the {@code malloc} and {@code free()} calls they stand for.
  *
  * <h2>Lifecycle</h2>
  * {@link #close()} frees the blocks in the rings and in the calling thread's magazine at once; another
@@ -180,8 +182,8 @@ public final class PoolAllocator implements SegmentAllocator, AutoCloseable {
     }
 
     /**
-     * Gives a block back: it is kept for reuse while the pool holds fewer than {@code capacity} blocks,
-     * else freed. Blocks given back after {@link #close()} are freed.
+     * Gives a block back: it is kept for reuse while the pool has room (see the class documentation), else
+     * freed. Blocks given back after {@link #close()} are freed.
      *
      * @param block a segment this pool handed out, not used afterwards
      * @throws IllegalArgumentException if the segment cannot be a block of this pool: on the Java heap, of an
@@ -271,6 +273,11 @@ public final class PoolAllocator implements SegmentAllocator, AutoCloseable {
      */
     java.util.function.IntSupplier cachedBlocksProbe() {
         return blocks::cachedBlocks;
+    }
+
+    /** For tests: the engine, weakly, to see that nothing keeps it once the pool is dropped. */
+    java.lang.ref.WeakReference<?> engineReference() {
+        return new java.lang.ref.WeakReference<>(blocks);
     }
 
     /** For tests: how many threads have a magazine of this pool, without keeping the pool reachable. */

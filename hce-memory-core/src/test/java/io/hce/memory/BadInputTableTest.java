@@ -56,6 +56,14 @@ class BadInputTableTest {
         row(rows, "CachingAllocator.deallocate(arena segment)", IllegalArgumentException.class, cacheState, () -> allocator.deallocate(ofArena));
         row(rows, "CachingAllocator.deallocate(misaligned slice)", IllegalArgumentException.class, cacheState,
                 () -> allocator.deallocate(cached.asSlice(8)));
+        row(rows, "CachingAllocator.allocateAddress(-1)", IllegalArgumentException.class, cacheState, () -> allocator.allocateAddress(-1));
+        row(rows, "CachingAllocator.allocateAddress(8, 12)", IllegalArgumentException.class, cacheState, () -> allocator.allocateAddress(8, 12));
+        row(rows, "CachingAllocator.deallocateAddress(address, -1)", IllegalArgumentException.class, cacheState,
+                () -> allocator.deallocateAddress(cached.address(), -1));
+        row(rows, "CachingAllocator.deallocateAddress(0, 64)", IllegalArgumentException.class, cacheState,
+                () -> allocator.deallocateAddress(0, 64));
+        row(rows, "CachingAllocator.deallocateAddress(misaligned, 64)", IllegalArgumentException.class, cacheState,
+                () -> allocator.deallocateAddress(cached.address() + 8, 64));
         row(rows, "CachingAllocator.create(null)", NullPointerException.class, cacheState, () -> CachingAllocator.create(null));
         row(rows, "CachingAllocator.create(info, null)", NullPointerException.class, cacheState,
                 () -> CachingAllocator.create(CacheInfo.defaults(), null));

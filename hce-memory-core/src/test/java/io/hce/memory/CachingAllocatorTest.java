@@ -155,6 +155,36 @@ class CachingAllocatorTest {
     }
 
     @Test
+    void blocksByAddressComeFromAndGoBackToTheSameCaches() {
+        CachingAllocator fresh = CachingAllocator.create(CacheInfo.defaults(), AllocatorOptions.NONE);
+        long address = fresh.allocateAddress(100);
+        assertEquals(0, address % 16);
+        MemorySegment.ofAddress(address).reinterpret(100).fill((byte) 7); // real, writable memory
+        fresh.deallocateAddress(address, 100);
+        MemorySegment segment = fresh.allocate(128); // same bucket: the block just given back
+        assertEquals(address, segment.address());
+        fresh.deallocate(segment);
+        long again = fresh.allocateAddress(128);
+        assertEquals(address, again);
+        fresh.deallocate(MemorySegment.ofAddress(again).reinterpret(128)); // an address block, as a segment
+        BucketStatistics bucket = fresh.statistics().buckets().get(7);
+        assertEquals(128, bucket.blockSize());
+        assertEquals(2, bucket.hits());
+        assertEquals(1, bucket.misses());
+        assertEquals(128, bucket.cachedBytes());
+
+        long aligned = fresh.allocateAddress(64, 4096);
+        assertEquals(0, aligned % 4096);
+        fresh.deallocateAddress(aligned, 64);
+        long empty = fresh.allocateAddress(0, 64);
+        assertEquals(0, empty % 64);
+        assertTrue(empty != 0);
+        fresh.deallocateAddress(empty, 0); // takes no memory: nothing to give back
+        fresh.trim();
+        assertEquals(0, fresh.statistics().reservedBytes());
+    }
+
+    @Test
     void badArgumentsAreRejectedAndChangeNothing() {
         MemorySegment live = allocator.allocate(64);
         CacheStatistics before = allocator.statistics();

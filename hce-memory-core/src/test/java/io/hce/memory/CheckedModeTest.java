@@ -35,6 +35,16 @@ class CheckedModeTest {
     }
 
     @Test
+    void blocksByAddressAreCheckedToo() {
+        long address = allocator.allocateAddress(100);
+        assertThatThrownBy(() -> allocator.deallocateAddress(address, 50)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("deallocated with 50 bytes");
+        allocator.deallocateAddress(address, 100);
+        assertThatThrownBy(() -> allocator.deallocateAddress(address, 100)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("double free of block 0x" + Long.toHexString(address));
+    }
+
+    @Test
     void foreignSlicedAndResizedSegmentsAreReported() {
         MemorySegment block = allocator.allocate(256);
         MemorySegment foreign = MemorySegment.ofAddress(block.address() + 4096 * 16).reinterpret(256);

@@ -27,6 +27,23 @@ class LeakDetectionTest {
     }
 
     @Test
+    void blocksByAddressAreNotWatchedSoTheyAreNeverReportedFalsely() {
+        CachingAllocator allocator = CachingAllocator.create(CacheInfo.defaults(),
+                new AllocatorOptions(false, LeakDetection.PARANOID));
+        long[] live = new long[5];
+        for (int i = 0; i < live.length; i++) {
+            live[i] = allocator.allocateAddress(32); // no segment to collect: must not look leaked
+        }
+        leak(allocator, 1);
+        Eventually.awaitAfterGc(Duration.ofSeconds(30), () -> allocator.leaks() >= 1, () -> "leaks " + allocator.leaks());
+        System.gc();
+        assertThat(allocator.leaks()).isEqualTo(1);
+        for (long address : live) {
+            allocator.deallocateAddress(address, 32);
+        }
+    }
+
+    @Test
     void poolsReportLeaksToo() {
         PoolAllocator pool = PoolAllocator.create("leaky", ValueLayout.JAVA_LONG, 4, new AllocatorOptions(false, LeakDetection.PARANOID));
         pool.allocate().set(ValueLayout.JAVA_LONG, 0, 1);

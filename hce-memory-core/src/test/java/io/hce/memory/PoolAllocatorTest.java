@@ -1,5 +1,6 @@
 package io.hce.memory;
 
+import io.hce.memory.testing.Together;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
@@ -197,33 +198,37 @@ class PoolAllocatorTest {
     @Test
     void closeFreesTheCallersMagazineAtOnceAndAnotherThreadsAtItsNextCall() throws Exception {
         PoolAllocator pool = PoolAllocator.create("closing", ENTRY, WITH_MAGAZINES);
-        java.util.concurrent.SynchronousQueue<Runnable> work = new java.util.concurrent.SynchronousQueue<>();
-        java.util.concurrent.SynchronousQueue<Boolean> done = new java.util.concurrent.SynchronousQueue<>();
-        Thread other = Thread.ofPlatform().start(() -> {
-            try {
-                for (Runnable task; (task = work.take()) != null; ) {
-                    task.run();
-                    done.put(true);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
-        AtomicReference<MemorySegment> kept = new AtomicReference<>();
-        work.put(() -> {
-            kept.set(pool.allocate());
-            pool.deallocate(pool.allocate()); // one block in the other thread's magazine
-        });
-        done.take();
-        pool.deallocate(pool.allocate()); // and one in ours
-        assertEquals(2, pool.statistics().cachedBlocks());
-        pool.close();
-        assertEquals(1, pool.statistics().cachedBlocks(), "the other thread's magazine waits for its owner");
-        work.put(() -> pool.deallocate(kept.get()));
-        done.take();
-        assertEquals(0, pool.statistics().cachedBlocks(), "freed at the owner's next call");
-        other.interrupt();
-        other.join();
+        try (var other = java.util.concurrent.Executors.newSingleThreadExecutor()) {
+            java.util.concurrent.TimeUnit seconds = java.util.concurrent.TimeUnit.SECONDS;
+            MemorySegment kept = other.submit(() -> {
+                MemorySegment block = pool.allocate();
+                pool.deallocate(pool.allocate()); // one block in the other thread's magazine
+                return block;
+            }).get(30, seconds);
+            pool.deallocate(pool.allocate()); // and one in ours
+            assertEquals(2, pool.statistics().cachedBlocks());
+            pool.close();
+            assertEquals(1, pool.statistics().cachedBlocks(), "the other thread's magazine waits for its owner");
+            other.submit(() -> pool.deallocate(kept)).get(30, seconds);
+            assertEquals(0, pool.statistics().cachedBlocks(), "freed at the owner's next call");
+        }
+    }
+
+    @Test
+    void aDroppedPoolLetsGoOfItsEngineThoughThreadsThatUsedItLiveOn() throws Exception {
+        try (var other = java.util.concurrent.Executors.newSingleThreadExecutor()) {
+            java.lang.ref.WeakReference<?> engine = engineOfADroppedPoolUsedBy(other);
+            Eventually.awaitAfterGc(Duration.ofSeconds(30), () -> engine.get() == null,
+                    () -> "the engine of a dropped pool is still reachable: the live threads' watches hold it");
+        }
+    }
+
+    private static java.lang.ref.WeakReference<?> engineOfADroppedPoolUsedBy(java.util.concurrent.ExecutorService other)
+            throws Exception {
+        PoolAllocator pool = PoolAllocator.create("dropped", ENTRY, WITH_MAGAZINES);
+        pool.deallocate(pool.allocate());
+        other.submit(() -> pool.deallocate(pool.allocate())).get(30, java.util.concurrent.TimeUnit.SECONDS);
+        return pool.engineReference();
     }
 
     @Test
@@ -263,45 +268,31 @@ class PoolAllocatorTest {
     }
 
     /** Four threads share a pool and free each other's blocks: no block is ever handed out twice while live. */
-    @Test
-    void threadsSharingAPoolNeverGetTheSameLiveBlock() throws InterruptedException {
+    @org.junit.jupiter.params.ParameterizedTest(name = "capacity {0}")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {8, 4096})
+    void threadsSharingAPoolNeverGetTheSameLiveBlock(int capacity) throws InterruptedException {
         int threads = 4;
         int operations = 200_000;
-        try (PoolAllocator pool = PoolAllocator.create("shared", ENTRY, 64)) {
+        try (PoolAllocator pool = PoolAllocator.create("shared", ENTRY, capacity)) {
             Set<Long> live = ConcurrentHashMap.newKeySet();
             java.util.concurrent.ConcurrentLinkedQueue<MemorySegment> handOver = new java.util.concurrent.ConcurrentLinkedQueue<>();
             AtomicLong allocations = new AtomicLong();
-            AtomicReference<Throwable> failure = new AtomicReference<>();
-            CountDownLatch start = new CountDownLatch(1);
-            List<Thread> started = new ArrayList<>();
-            for (int t = 0; t < threads; t++) {
-                started.add(Thread.ofPlatform().start(() -> {
-                    try {
-                        start.await();
-                        for (int i = 0; i < operations; i++) {
-                            MemorySegment block = pool.allocate();
-                            allocations.incrementAndGet();
-                            if (!live.add(block.address())) {
-                                throw new AssertionError("block 0x" + Long.toHexString(block.address()) + " handed out twice");
-                            }
-                            block.set(ValueLayout.JAVA_LONG, 0, i);
-                            handOver.add(block);
-                            MemorySegment other = handOver.poll(); // often another thread's
-                            if (other != null) {
-                                live.remove(other.address());
-                                pool.deallocate(other);
-                            }
-                        }
-                    } catch (Throwable e) {
-                        failure.compareAndSet(null, e);
+            Together.run(Together.platformThreads(threads), thread -> {
+                for (int i = 0; i < operations; i++) {
+                    MemorySegment block = pool.allocate();
+                    allocations.incrementAndGet();
+                    if (!live.add(block.address())) {
+                        throw new AssertionError("block 0x" + Long.toHexString(block.address()) + " handed out twice");
                     }
-                }));
-            }
-            start.countDown();
-            for (Thread thread : started) {
-                thread.join();
-            }
-            assertNull(failure.get());
+                    block.set(ValueLayout.JAVA_LONG, 0, i);
+                    handOver.add(block);
+                    MemorySegment other = handOver.poll(); // often another thread's
+                    if (other != null) {
+                        live.remove(other.address());
+                        pool.deallocate(other);
+                    }
+                }
+            });
             for (MemorySegment block; (block = handOver.poll()) != null; ) {
                 live.remove(block.address());
                 pool.deallocate(block);

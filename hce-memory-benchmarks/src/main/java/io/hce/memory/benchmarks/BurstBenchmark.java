@@ -15,7 +15,8 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * Target 1b: a burst of {@value #BURST} allocations, then {@value #BURST} deallocations, per operation:
- * more than glibc's per-thread cache keeps (7 blocks per size).
+ * more than glibc's per-thread cache keeps (7 blocks per size). {@code hce} keeps the segments in an
+ * array, so each costs its object; {@code hceAddresses} keeps addresses, as the C allocator's peer does.
  */
 @State(Scope.Thread)
 public class BurstBenchmark extends BenchmarkDefaults {
@@ -47,6 +48,20 @@ public class BurstBenchmark extends BenchmarkDefaults {
         for (int i = 0; i < BURST; i++) {
             sum += segments[i].address();
             allocator.deallocate(segments[i]);
+        }
+        return sum;
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(2 * BURST)
+    public long hceAddresses() {
+        for (int i = 0; i < BURST; i++) {
+            addresses[i] = allocator.allocateAddress(size);
+        }
+        long sum = 0;
+        for (int i = 0; i < BURST; i++) {
+            sum += addresses[i];
+            allocator.deallocateAddress(addresses[i], size);
         }
         return sum;
     }

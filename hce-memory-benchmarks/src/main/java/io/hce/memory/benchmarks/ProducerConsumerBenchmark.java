@@ -23,8 +23,11 @@ import java.util.concurrent.TimeUnit;
 /**
  * Target 2: one thread allocates 64-byte blocks and hands them over a single-producer single-consumer
  * queue to another, which frees them (mimalloc-bench's xmalloc shape). The score is the producer's
- * throughput: blocks handed over per microsecond. {@code queueOnly} hands over a pre-made block: the
- * harness alone.
+ * throughput: blocks handed over per microsecond. {@code hce} hands over segments, {@code hceAddresses}
+ * addresses ({@code CachingAllocator.allocateAddress}), as the C allocator's peer does. {@code queueOnly} hands over a pre-made block: the
+ * harness alone. {@code queueNewObject} hands over a new 40-byte object each time, the size of a
+ * {@code MemorySegment}: the harness plus what the JVM charges for passing a new object between threads
+ * (its allocation, and the collector's write barrier when it is stored into the long-lived queue).
  */
 @State(Scope.Group)
 @BenchmarkMode(Mode.Throughput)
@@ -60,6 +63,26 @@ public class ProducerConsumerBenchmark extends BenchmarkDefaults {
         Object block = queue.poll(control);
         if (block != null) {
             allocator.deallocate((MemorySegment) block);
+        }
+    }
+
+    @Benchmark
+    @Group("hceAddresses")
+    @GroupThreads(1)
+    public void hceAddressProducer(Control control) {
+        long address = allocator.allocateAddress(SIZE);
+        if (!addressQueue.offer(address, control)) {
+            allocator.deallocateAddress(address, SIZE);
+        }
+    }
+
+    @Benchmark
+    @Group("hceAddresses")
+    @GroupThreads(1)
+    public void hceAddressConsumer(Control control) {
+        long address = addressQueue.poll(control);
+        if (address != 0) {
+            allocator.deallocateAddress(address, SIZE);
         }
     }
 
@@ -114,6 +137,20 @@ public class ProducerConsumerBenchmark extends BenchmarkDefaults {
     @Group("queueOnly")
     @GroupThreads(1)
     public void queueConsumer(Control control) {
+        queue.poll(control);
+    }
+
+    @Benchmark
+    @Group("queueNewObject")
+    @GroupThreads(1)
+    public void newObjectProducer(Control control) {
+        queue.offer(new long[3], control); // 16-byte header + 24: as large as a native MemorySegment
+    }
+
+    @Benchmark
+    @Group("queueNewObject")
+    @GroupThreads(1)
+    public void newObjectConsumer(Control control) {
         queue.poll(control);
     }
 

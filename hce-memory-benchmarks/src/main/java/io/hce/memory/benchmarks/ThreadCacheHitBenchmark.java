@@ -17,7 +17,8 @@ import java.nio.ByteBuffer;
 /**
  * Target 1a: one allocate + deallocate on one thread, a thread-cache hit, against every peer in the same
  * run. {@code hce} uses the segment locally (as a caller that allocates, uses and frees a buffer does);
- * {@code hceSegmentEscapes} hands it to the blackhole, which costs the JVM the segment object.
+ * {@code hceSegmentEscapes} hands it to the blackhole, which costs the JVM the segment object;
+ * {@code hceAddresses} uses the address API, which makes no segment.
  */
 @State(Scope.Thread)
 public class ThreadCacheHitBenchmark extends BenchmarkDefaults {
@@ -47,6 +48,13 @@ public class ThreadCacheHitBenchmark extends BenchmarkDefaults {
         MemorySegment segment = allocator.allocate(size);
         allocator.deallocate(segment);
         return segment;
+    }
+
+    @Benchmark
+    public long hceAddresses() {
+        long address = allocator.allocateAddress(size);
+        allocator.deallocateAddress(address, size);
+        return address;
     }
 
     @Benchmark

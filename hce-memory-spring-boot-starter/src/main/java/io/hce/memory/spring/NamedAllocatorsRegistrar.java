@@ -16,7 +16,7 @@ import java.util.Map;
 
 /**
  * Registers one bean per {@code hce.memory.pools.<name>} and {@code hce.memory.heaps.<name>}, named after the
- * key, so each is injectable with {@code @Qualifier("<name>")}. Pools are closed (drained) and heaps closed
+ * key, so each is injectable with {@code @Qualifier("<name>")}. Pools are closed (their shared blocks freed) and heaps closed
  * when the context closes.
  */
 final class NamedAllocatorsRegistrar implements BeanDefinitionRegistryPostProcessor, EnvironmentAware {

@@ -5,6 +5,7 @@ import io.hce.memory.internal.platform.NativeMemory;
 
 import java.util.Collections;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -61,8 +62,11 @@ final class CacheRegistry {
             return;
         }
         closed = true;
+        for (ThreadCache cache : List.copyOf(live)) {
+            cache.endNow(); // a thread's cache: retired now, and its thread's watch lets this registry go
+        }
         for (ThreadCache cache : live) {
-            cache.release();
+            cache.release(); // the stripes virtual threads share, which no thread watches
         }
         drainDepots();
     }

@@ -11,7 +11,7 @@ import java.lang.ref.Cleaner;
  * The engine behind a {@code CachingAllocator}: finds the calling thread's cache and keeps the books.
  *
  * <h2>Which cache serves a call</h2>
- * A platform thread gets its own {@link ThreadCache} on first use, found through a {@link ThreadTable}. A
+ * A platform thread gets its own {@link ThreadCache} on first use, found through the {@link ThreadTable} this class extends. A
  * virtual thread never gets a cache: it borrows a stripe of {@link StripedCaches}. All caches of one
  * allocator share one {@link TransferDepot} per bucket.
  *
@@ -23,22 +23,22 @@ import java.lang.ref.Cleaner;
  * nothing. The owner calls {@link java.lang.ref.Reference#reachabilityFence} at the end of every
  * operation, so it cannot be found unreachable while one of its operations is still running.
  */
-public final class ThreadCaches {
+public final class ThreadCaches extends ThreadTable<ThreadCache> {
 
     private final SizeClasses sizes;
     private final CacheRegistry registry;
     private final StripedCaches striped;
-    private final ThreadTable<ThreadCache> byThread;
 
-    private ThreadCaches(CacheInfo info) {
-        sizes = new SizeClasses(info);
-        registry = new CacheRegistry(sizes);
+    private ThreadCaches(SizeClasses sizes, CacheRegistry registry) {
+        // The table is this class's superclass, not a field: the hot path's lookup is one load shorter.
+        super(registry::newCache, registry::retire);
+        this.sizes = sizes;
+        this.registry = registry;
         ThreadCache[] stripes = new ThreadCache[StripedCaches.stripeCountForThisMachine()];
         for (int i = 0; i < stripes.length; i++) {
             stripes[i] = registry.newCache(-1);
         }
         striped = new StripedCaches(stripes);
-        byThread = new ThreadTable<>(registry::newCache, registry::retire);
     }
 
     /**
@@ -49,7 +49,8 @@ public final class ThreadCaches {
      * @return the engine
      */
     public static ThreadCaches create(CacheInfo info, Object owner) {
-        ThreadCaches caches = new ThreadCaches(info);
+        SizeClasses sizes = new SizeClasses(info);
+        ThreadCaches caches = new ThreadCaches(sizes, new CacheRegistry(sizes));
         Reclaimer.CLEANER.register(owner, caches.registry::close);
         return caches;
     }
@@ -66,7 +67,7 @@ public final class ThreadCaches {
      * @return the address of a block of at least {@code byteSize} bytes aligned to {@code byteAlignment}
      */
     public long allocate(int bucket, long byteSize, long byteAlignment) {
-        ThreadCache cache = byThread.get();
+        ThreadCache cache = get();
         return cache != null
                 ? cache.allocate(bucket, byteSize, byteAlignment)
                 : striped.allocate(bucket, byteSize, byteAlignment);
@@ -78,7 +79,7 @@ public final class ThreadCaches {
      * @param byteSize the size it was requested with
      */
     public void deallocate(int bucket, long address, long byteSize) {
-        ThreadCache cache = byThread.get();
+        ThreadCache cache = get();
         if (cache != null) {
             cache.deallocate(bucket, address, byteSize);
         } else {
@@ -91,7 +92,7 @@ public final class ThreadCaches {
      * blocks the shared depots hold.
      */
     public void trim() {
-        ThreadCache cache = byThread.peek(); // null for a virtual thread, and for a thread that never allocated
+        ThreadCache cache = peek(); // null for a virtual thread, and for a thread that never allocated
         if (cache != null) {
             cache.release();
         }
@@ -101,6 +102,11 @@ public final class ThreadCaches {
     /** @return the counters of every cache, live and ended, and of the depots */
     public CacheStatistics statistics() {
         return registry.statistics();
+    }
+
+    /** For tests: the books. */
+    CacheRegistry registry() {
+        return registry;
     }
 
     /** @return how many stripes virtual threads share */

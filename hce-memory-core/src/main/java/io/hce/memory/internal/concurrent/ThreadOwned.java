@@ -1,5 +1,7 @@
 package io.hce.memory.internal.concurrent;
 
+import java.lang.ref.Cleaner;
+
 /**
  * State that belongs to one platform thread and is found through a {@link ThreadTable}: a thread cache,
  * a pool's magazine. Its owner writes it with plain stores; see the package documentation.
@@ -9,6 +11,7 @@ public abstract class ThreadOwned {
     /** The id of the platform thread that owns this state, or -1 for none. Thread ids are never reused. */
     public final long ownerId;
     private volatile boolean retired;
+    private Cleaner.Cleanable onThreadEnd; // set once, by the table, before the state is shared
 
     /**
      * @param ownerId the owning platform thread's id, or -1
@@ -25,5 +28,22 @@ public abstract class ThreadOwned {
     /** @return whether {@link #retire()} has been called */
     public final boolean isRetired() {
         return retired;
+    }
+
+    final void watchedBy(Cleaner.Cleanable cleanable) {
+        onThreadEnd = cleanable;
+    }
+
+    /**
+     * Runs the table's end action now instead of when the owning thread ends, and stops watching the
+     * thread: for an owner that goes away first, so that the watch no longer keeps it in memory. Only when
+     * the owning thread cannot be using the state (it has ended, or the state's owner is unreachable).
+     */
+    public final void endNow() {
+        Cleaner.Cleanable cleanable = onThreadEnd;
+        if (cleanable != null) {
+            onThreadEnd = null; // the thread's ThreadLocal map may keep this state: it must not keep the action
+            cleanable.clean();
+        }
     }
 }

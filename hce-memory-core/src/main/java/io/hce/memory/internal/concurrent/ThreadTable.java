@@ -19,12 +19,13 @@ import java.util.function.LongFunction;
  *
  * <p>An entry is made on a thread's first call, and a {@code Cleaner} watches the thread: once it has
  * ended and been collected, the entry is passed to the end action, retired, and its slot is freed. The end action
- * runs on the cleaner's thread and must not reach the table's owner, or the owner could never become
- * unreachable.
+ * runs on the cleaner's thread. It may reach the table's engine (its books) but not the object whose
+ * reachability ends the engine, or that object could never become unreachable; when it does, the engine
+ * calls {@link ThreadOwned#endNow()} on every entry, so the watches of live threads let the engine go too.
  *
  * @param <T> the per-thread state
  */
-public final class ThreadTable<T extends ThreadOwned> {
+public class ThreadTable<T extends ThreadOwned> {
 
     private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(ThreadOwned[].class);
     private static final int SIZE = 256;
@@ -47,7 +48,7 @@ public final class ThreadTable<T extends ThreadOwned> {
      * @return the calling platform thread's state, made on its first call; {@code null} for a virtual thread
      */
     @SuppressWarnings("unchecked")
-    public T get() {
+    public final T get() {
         Thread thread = Thread.currentThread();
         long id = thread.threadId();
         ThreadOwned entry = byThread[(int) id & (SIZE - 1)];
@@ -58,7 +59,7 @@ public final class ThreadTable<T extends ThreadOwned> {
     }
 
     /** @return the calling thread's state if it has made one, without making it */
-    public T peek() {
+    public final T peek() {
         return local.get();
     }
 
@@ -76,11 +77,11 @@ public final class ThreadTable<T extends ThreadOwned> {
             ThreadOwned[] table = byThread;
             Consumer<T> onEnd = onThreadEnd;
             T ended = entry;
-            Reclaimer.CLEANER.register(thread, () -> {
+            entry.watchedBy(Reclaimer.CLEANER.register(thread, () -> {
                 onEnd.accept(ended);
                 ended.retire();
                 SLOT.compareAndSet(table, slot, ended, null);
-            });
+            }));
         }
         return entry;
     }

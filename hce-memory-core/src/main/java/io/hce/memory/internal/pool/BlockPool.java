@@ -5,13 +5,19 @@ import io.hce.memory.internal.concurrent.ThreadTable;
 import io.hce.memory.internal.platform.NativeMemory;
 
 import java.util.Collections;
+import java.lang.invoke.VarHandle;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The engine of a {@code PoolAllocator}: blocks of one size and alignment, at most {@code capacity} of
  * them cached, and a hit that touches only the calling thread's memory.
+ *
+ * <h2>Without magazines</h2>
+ * A pool too small to spare room for magazines (see {@link #magazineSize}) keeps its blocks in the ring
+ * alone, whose capacity is exact both ways: one CAS per allocate or deallocate, on the caller's stripe.
  *
  * <h2>Places</h2>
  * The capacity is a number of <em>places</em>, each room for one cached block. Every place is in exactly
@@ -31,21 +37,26 @@ import java.util.concurrent.atomic.AtomicLong;
  *       a magazine of blocks out of the ring, each with its place; if the ring is empty too, {@code malloc}
  *       (a miss).</li>
  *   <li><b>Deallocate, no empty place</b>: if the magazine is full, move its older half to the ring, with
- *       their places; then take empty places from {@code freePlaces}. If there are none, every place is
- *       taken — the pool is full — and the block is freed.</li>
+ *       their places; then take up to half a magazine of empty places from {@code freePlaces}. If there
+ *       are none, every place is taken — the pool is full, but for the empty places other magazines hold —
+ *       and the block is freed.</li>
  * </ul>
- * A virtual thread has no magazine (a million of them must not hold a million): it polls and offers the
- * ring directly, handing the place back to {@code freePlaces} or taking one from it.
+ * Only the first {@code maxMagazines} platform threads to use the pool at once get a magazine (twice the
+ * processors), so what magazines hold, empty places included, stays within a quarter of the capacity
+ * however many threads there are. Other threads, and every virtual thread (a million of them must not
+ * hold a million magazines), use the ring directly, taking a place from {@code freePlaces} or handing it
+ * back: two atomics per call instead of none.
  *
- * <p>The price of exactness: empty places that other threads' magazines hold (half a magazine each, or a
- * whole one at most) are not available to a thread that finds {@code freePlaces} at zero, so a deallocation
- * may free a block while fewer than {@code capacity} blocks are cached; never the other way. Pools too
- * small to spare that have no magazines: every thread uses the ring, which is exact both ways.
+ * <p>The price of exactness: empty places that other threads' magazines hold are not lent out, so a
+ * deallocation may free a block while up to a quarter fewer than {@code capacity} blocks are cached; never
+ * more than {@code capacity}.
  *
  * <h2>Closing</h2>
  * {@link #close()} frees the ring's blocks and the calling thread's magazine at once. Other threads'
  * magazines cannot be touched while their owners may be using them: each owner frees its own at its next
- * call, or it is freed when the owner ends, or when the pool becomes unreachable ({@link #dropped()}).
+ * call, or it is freed when the owner ends, or when the pool becomes unreachable ({@link #dropped()}),
+ * which also ends the watches on the threads that used it, so that live threads do not keep it in memory.
+ * A block given back to the ring at the very moment of {@code close()} may stay there until then too.
  */
 public final class BlockPool {
 
@@ -58,6 +69,7 @@ public final class BlockPool {
     private final long blockAlignment;
     private final int capacity;
     private final int magazineSize; // 0: no magazines
+    private final int maxMagazines;
     private final StripedLongRing ring;
     private final AtomicLong freePlaces;
     private final AtomicLong misses = new AtomicLong();
@@ -66,7 +78,9 @@ public final class BlockPool {
     private final AtomicLong drained = new AtomicLong();          // ring polls that were not hits either
     private final ThreadTable<Magazine> magazines;                // null without magazines
     private final Set<Magazine> live = Collections.newSetFromMap(new IdentityHashMap<>());
+    private int magazinesWithRoom;
     private long endedHits;
+    private long reportedHits;
     private volatile boolean closed;
 
     /**
@@ -75,11 +89,21 @@ public final class BlockPool {
      * @param capacity       the most blocks cached, at least 1
      */
     public BlockPool(long blockSize, long blockAlignment, int capacity) {
-        this(blockSize, blockAlignment, capacity, magazineSize(capacity, Runtime.getRuntime().availableProcessors()));
+        this(blockSize, blockAlignment, capacity, magazineSize(capacity, Runtime.getRuntime().availableProcessors()),
+                2 * Runtime.getRuntime().availableProcessors());
     }
 
-    /** With a magazine size of the caller's choosing: 0, or an even number of at least 2. */
-    BlockPool(long blockSize, long blockAlignment, int capacity, int magazineSize) {
+    /**
+     * With magazines of the caller's choosing.
+     *
+     * @param magazineSize 0 for none, or an even number of at least 2
+     * @param maxMagazines how many platform threads may have a magazine at once
+     */
+    BlockPool(long blockSize, long blockAlignment, int capacity, int magazineSize, int maxMagazines) {
+        if (magazineSize < 0 || magazineSize % 2 != 0 || maxMagazines < 0) {
+            throw new IllegalArgumentException("magazines of " + magazineSize + " x " + maxMagazines);
+        }
+        this.maxMagazines = maxMagazines;
         this.blockSize = blockSize;
         this.blockAlignment = blockAlignment;
         this.capacity = capacity;
@@ -90,8 +114,9 @@ public final class BlockPool {
     }
 
     /**
-     * Magazines hold at most a quarter of the capacity between twice as many threads as processors, so most
-     * places stay free for whichever thread needs them; below two blocks a magazine is not worth having.
+     * Magazines hold at most a quarter of the capacity between twice as many threads as processors (the most
+     * that get one), so most places stay free for whichever thread needs them; below two blocks a magazine
+     * is not worth having.
      */
     static int magazineSize(int capacity, int processors) {
         int size = Math.min(MAX_MAGAZINE_SIZE, capacity / (8 * processors)) & ~1; // even: two halves
@@ -113,12 +138,19 @@ public final class BlockPool {
             }
             return refill(magazine);
         }
+        return allocateShared();
+    }
+
+    /** From the ring directly: a pool without magazines, a virtual thread, or a thread beyond the limit. */
+    private long allocateShared() {
         long address = ring.poll(EMPTY);
-        if (address != EMPTY) {
-            freePlaces.incrementAndGet(); // the block leaves; its place is nobody's
-            return address;
+        if (address == EMPTY) {
+            return miss();
         }
-        return miss();
+        if (magazines != null) {
+            freePlaces.incrementAndGet(); // the block leaves; its place is nobody's
+        }
+        return address;
     }
 
     /**
@@ -136,30 +168,64 @@ public final class BlockPool {
             } else {
                 makeRoomAndPush(magazine, address);
             }
+            if (closed) {
+                closedSeenByCaller(); // given back after close(): freed at once
+            }
+        } else {
+            deallocateShared(address);
+        }
+    }
+
+    private void deallocateShared(long address) {
+        if (magazines == null) {
+            if (!ring.offer(address)) {
+                freeBlock(0, address); // the pool is full
+            }
         } else if (takePlaces(1) == 0) {
             freeBlock(0, address); // the pool is full
         } else if (!ring.offer(address)) {
             freeBlock(1, address); // a ring slot still being released by a poller: rare, and safe
         }
         if (closed) {
-            drainAfterClose(magazine);
+            // Unfenced, to keep this path at one atomic: a block offered at the very moment close() drains
+            // may stay in the ring until the next call that sees the pool closed, or until dropped().
+            closedSeenByCaller();
+        }
+    }
+
+    /**
+     * After a batch offered to the ring: if the pool was closed meanwhile, the blocks may be in the drained
+     * ring. The fence orders the offers' stores before the read of {@code closed}, as {@code close()} orders
+     * its write of {@code closed} before its drain, so one of the two sees the other.
+     */
+    private void drainIfClosed() {
+        VarHandle.fullFence();
+        if (closed) {
+            closedSeenByCaller();
         }
     }
 
     private long refill(Magazine magazine) {
+        if (magazine.blocks.length == 0) {
+            return allocateShared(); // no room for a magazine: a placeholder that sends the thread to the ring
+        }
         if (magazine.places > 0) {
             freePlaces.addAndGet(magazine.places); // all empty: give them to whoever needs room
             magazine.places = 0;
         }
-        int moved = 0;
         long[] blocks = magazine.blocks;
-        for (long address; moved < blocks.length / 2 && (address = ring.poll(EMPTY)) != EMPTY; ) {
+        int half = blocks.length / 2;
+        movedToMagazines.addAndGet(half); // before the polls, so that hits() never counts a move as a hit
+        int moved = 0;
+        for (long address; moved < half && (address = ring.poll(EMPTY)) != EMPTY; ) {
             blocks[moved++] = address;
+        }
+        if (moved < half) {
+            movedToMagazines.addAndGet(moved - half);
         }
         if (moved == 0) {
             return miss();
         }
-        movedToMagazines.addAndGet(moved);
         magazine.places = moved;
         magazine.count = moved - 1;
         magazine.hits++;
@@ -168,6 +234,10 @@ public final class BlockPool {
 
     private void makeRoomAndPush(Magazine magazine, long address) {
         long[] blocks = magazine.blocks;
+        if (blocks.length == 0) {
+            deallocateShared(address);
+            return;
+        }
         int count = magazine.count;
         if (count == blocks.length) {
             // Full: the older half goes to the ring with its places, for other threads to take.
@@ -180,15 +250,23 @@ public final class BlockPool {
             count -= moved;
             magazine.count = count;
             magazine.places -= moved;
+            drainIfClosed();
+            count = magazine.count; // a drain after close() has emptied the magazine
         }
-        int taken = (int) takePlaces(blocks.length - magazine.places);
+        int taken = (int) takePlaces(Math.min(blocks.length / 2, blocks.length - magazine.places));
         if (taken == 0) {
-            freeBlock(0, address); // the pool is full
+            freeBlock(0, address); // the pool is full, but for empty places other magazines may hold
             return;
         }
         magazine.places += taken;
         blocks[count] = address;
         magazine.count = count + 1;
+    }
+
+    private void returnPlace() {
+        if (magazines != null) {
+            freePlaces.incrementAndGet();
+        }
     }
 
     /** Takes up to {@code wanted} places from {@code freePlaces}; returns how many it took. */
@@ -229,23 +307,24 @@ public final class BlockPool {
      */
     public int preallocate(int count) {
         int added = 0;
-        while (added < count && takePlaces(1) == 1) {
-            long address;
-            try {
-                address = NativeMemory.allocate(blockSize, blockAlignment);
-            } catch (OutOfMemoryError e) {
-                freePlaces.incrementAndGet();
-                throw e;
+        try {
+            while (added < count && (magazines == null || takePlaces(1) == 1)) {
+                long address;
+                try {
+                    address = NativeMemory.allocate(blockSize, blockAlignment);
+                } catch (OutOfMemoryError e) {
+                    returnPlace();
+                    throw e;
+                }
+                if (!ring.offer(address)) {
+                    NativeMemory.free(address, blockSize);
+                    returnPlace();
+                    break;
+                }
+                added++;
             }
-            if (!ring.offer(address)) {
-                NativeMemory.free(address, blockSize);
-                freePlaces.incrementAndGet();
-                break;
-            }
-            added++;
-        }
-        if (closed) {
-            drainRing();
+        } finally {
+            drainIfClosed();
         }
         return added;
     }
@@ -256,10 +335,15 @@ public final class BlockPool {
     }
 
     /**
-     * Called by an owner that found the pool closed: frees the blocks its magazine holds.
+     * Called by a thread that found the pool closed: frees what the ring holds and its own magazine's blocks.
+     * Locked, as {@link #dropped()} is: a closed pool is off every fast path.
      */
-    public void closedSeenByCaller() {
-        drainAfterClose(magazines == null ? null : magazines.peek());
+    public synchronized void closedSeenByCaller() {
+        drainRing();
+        Magazine own = magazines == null ? null : magazines.peek();
+        if (own != null) {
+            drainMagazine(own);
+        }
     }
 
     /**
@@ -268,13 +352,8 @@ public final class BlockPool {
      */
     public synchronized void close() {
         closed = true;
-        drainRing();
-        if (magazines != null) {
-            Magazine own = magazines.peek();
-            if (own != null) {
-                drainMagazine(own);
-            }
-        }
+        VarHandle.fullFence(); // see drainIfClosed()
+        closedSeenByCaller();
     }
 
     /**
@@ -283,21 +362,19 @@ public final class BlockPool {
     public synchronized void dropped() {
         closed = true;
         drainRing();
-        for (Magazine magazine : live) {
-            drainMagazine(magazine);
-        }
-    }
-
-    private void drainAfterClose(Magazine magazine) {
-        drainRing();
-        if (magazine != null) {
-            drainMagazine(magazine);
+        for (Magazine magazine : List.copyOf(live)) {
+            magazine.endNow(); // retires it (its blocks are freed: closed), and its thread's watch lets go of this
         }
     }
 
     private void drainRing() {
-        for (long address; (address = ring.poll(EMPTY)) != EMPTY; ) {
-            drained.incrementAndGet();
+        while (true) {
+            drained.incrementAndGet(); // before the poll, as refill() counts its moves
+            long address = ring.poll(EMPTY);
+            if (address == EMPTY) {
+                drained.decrementAndGet();
+                return;
+            }
             NativeMemory.free(address, blockSize);
         }
     }
@@ -311,7 +388,11 @@ public final class BlockPool {
     }
 
     private synchronized Magazine newMagazine(long ownerId) {
-        Magazine magazine = new Magazine(ownerId, magazineSize);
+        boolean room = magazinesWithRoom < maxMagazines;
+        Magazine magazine = new Magazine(ownerId, room ? magazineSize : 0);
+        if (room) {
+            magazinesWithRoom++;
+        }
         live.add(magazine);
         return magazine;
     }
@@ -321,6 +402,9 @@ public final class BlockPool {
         if (!live.remove(magazine)) {
             return;
         }
+        if (magazine.blocks.length > 0) {
+            magazinesWithRoom--;
+        }
         endedHits += magazine.hits;
         int moved = 0;
         while (!closed && moved < magazine.count && ring.offer(magazine.blocks[moved])) {
@@ -328,19 +412,28 @@ public final class BlockPool {
         }
         for (int i = moved; i < magazine.count; i++) {
             NativeMemory.free(magazine.blocks[i], blockSize); // closed, or a ring slot still being released
+            if (!closed) {
+                frees.incrementAndGet();
+            }
         }
         freePlaces.addAndGet(magazine.places - moved);
         magazine.count = 0;
         magazine.places = 0;
     }
 
-    /** @return allocations served from the cache, over all threads, live and ended */
+    /**
+     * @return allocations served from the cache, over all threads, live and ended; never less than the
+     *         last value returned. Polls that were moves or drains are counted as such before they happen,
+     *         and read after the polls, so a racing move can make this low for a moment, never high.
+     */
     public synchronized long hits() {
-        long hits = endedHits + ring.polled() - movedToMagazines.get() - drained.get();
+        long polled = ring.polled();
+        long hits = endedHits + polled - movedToMagazines.get() - drained.get();
         for (Magazine magazine : live) {
             hits += magazine.hitsOpaque();
         }
-        return hits;
+        reportedHits = Math.max(reportedHits, hits);
+        return reportedHits;
     }
 
     /** @return allocations that called {@code malloc} */
@@ -366,11 +459,24 @@ public final class BlockPool {
      * For tests, with no thread working: the places in every spot, which must add up to the capacity.
      */
     synchronized long placesAccountedFor() {
+        if (magazines == null) {
+            return capacity; // the ring alone: its free slots are the free places
+        }
         long places = freePlaces.get() + ring.size();
         for (Magazine magazine : live) {
             places += magazine.places;
         }
         return places;
+    }
+
+    /** For tests: how many magazines with room there are now. */
+    synchronized int magazinesWithRoom() {
+        return magazinesWithRoom;
+    }
+
+    /** For tests: the places no thread holds. */
+    long freePlaces() {
+        return freePlaces.get();
     }
 
     /** @return how many threads have a magazine now; threads that ended leave once they are collected */

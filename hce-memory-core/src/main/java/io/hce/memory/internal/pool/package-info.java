@@ -3,10 +3,10 @@
  *
  * <h2>Architecture</h2>
  * <pre>
- *   BlockPool ── per platform thread (ThreadTable) ──▶ Magazine (long[] of addresses + places held)
- *       │            virtual threads ─────────┐
- *       ├── shared blocks: StripedLongRing ◀──┘ (lock-free MPMC rings of addresses)
- *       └── freePlaces: the capacity nobody holds (an AtomicLong, touched once per half magazine)
+ *   BlockPool ── first platform threads (ThreadTable) ──▶ Magazine (long[] of addresses + places held)
+ *       │            other threads, virtual threads ───┐
+ *       ├── shared blocks: StripedLongRing ◀───────────┘ (lock-free MPMC rings of addresses)
+ *       └── freePlaces: the capacity nobody holds (an AtomicLong; per half magazine, or per ring call)
  * </pre>
  *
  * <h2>Memory-ordering rules</h2>
@@ -18,8 +18,8 @@
  *       its lock.</li>
  *   <li><b>Blocks cross threads only through the ring.</b> Its ordering rules are
  *       {@code MpmcSequence}'s.</li>
- *   <li><b>Places cross threads only through {@code freePlaces}</b>, by atomic add or CAS: a place is
- *       never in two spots, so the blocks cached never exceed the capacity.</li>
+ *   <li><b>Places cross threads with the blocks in the ring, or through {@code freePlaces}</b> by atomic
+ *       add or CAS: a place is never in two spots, so the blocks cached never exceed the capacity.</li>
  *   <li><b>Counters are read opaquely</b>: possibly a moment old, never torn.</li>
  * </ol>
  */

@@ -30,6 +30,29 @@ class ThreadCachesTest {
         assertEquals(0, caches.statistics().cachedBytes());
     }
 
+    @Test
+    void aDroppedOwnersBooksAreNotKeptByTheThreadsThatUsedItAndLiveOn() throws Exception {
+        try (var other = java.util.concurrent.Executors.newSingleThreadExecutor()) {
+            java.lang.ref.WeakReference<CacheRegistry> registry = registryOfAnOwnerDroppedAfterUseBy(other);
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (registry.get() != null) {
+                if (System.nanoTime() > deadline) {
+                    fail("the books of a dropped allocator are still reachable: live threads' watches hold them");
+                }
+                System.gc();
+                LockSupport.parkNanos(Duration.ofMillis(20).toNanos());
+            }
+        }
+    }
+
+    private static java.lang.ref.WeakReference<CacheRegistry> registryOfAnOwnerDroppedAfterUseBy(
+            java.util.concurrent.ExecutorService other) throws Exception {
+        ThreadCaches caches = ThreadCaches.create(CacheInfo.defaults(), new Object());
+        caches.deallocate(3, caches.allocate(3, 8, 1), 8);
+        other.submit(() -> caches.deallocate(3, caches.allocate(3, 8, 1), 8)).get();
+        return new java.lang.ref.WeakReference<>(caches.registry());
+    }
+
     private static ThreadCaches cachesOfAnOwnerThatIsDropped() {
         ThreadCaches caches = ThreadCaches.create(new CacheInfo(List.of(new CacheInfo.Bucket(64, 128))), new Object());
         long[] blocks = new long[10];

@@ -1,5 +1,6 @@
 package io.hce.memory.internal.pool;
 
+import io.hce.memory.testing.Together;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -10,14 +11,11 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CyclicBarrier;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.SynchronousQueue;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 class BlockPoolTest {
 
@@ -37,7 +35,7 @@ class BlockPoolTest {
     @ParameterizedTest(name = "magazine size {0}")
     @ValueSource(ints = {0, 2, 8, 32})
     void theCapacityIsExactWithMagazines(int magazineSize) {
-        BlockPool pool = new BlockPool(SIZE, ALIGNMENT, 100, magazineSize);
+        BlockPool pool = new BlockPool(SIZE, ALIGNMENT, 100, magazineSize, 4);
         List<Long> live = new ArrayList<>();
         for (int i = 0; i < 300; i++) {
             live.add(pool.allocate());
@@ -46,11 +44,43 @@ class BlockPoolTest {
         assertEquals(100, pool.cachedBlocks(), "one thread alone can fill the pool to its capacity");
         assertEquals(200, pool.frees());
         assertEquals(100, pool.placesAccountedFor());
+        live.clear();
         for (int i = 0; i < 100; i++) {
-            pool.allocate();
+            live.add(pool.allocate());
         }
         assertEquals(100, pool.hits());
         assertEquals(300, pool.misses());
+        live.forEach(pool::deallocate);
+        pool.dropped();
+        assertEquals(0, pool.cachedBlocks());
+    }
+
+    @Test
+    void onlyTheFirstThreadsGetAMagazineSoIdleOnesCannotHoldTheCapacity() throws Exception {
+        BlockPool pool = new BlockPool(SIZE, ALIGNMENT, 64, 16, 2);
+        List<Thread> threads = new ArrayList<>();
+        CyclicBarrier allUsedIt = new CyclicBarrier(5);
+        for (int t = 0; t < 4; t++) {
+            threads.add(Thread.ofPlatform().start(() -> {
+                pool.deallocate(pool.allocate());
+                try {
+                    allUsedIt.await(); // all four alive at once
+                    allUsedIt.await();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }));
+        }
+        allUsedIt.await();
+        assertEquals(2, pool.magazinesWithRoom(), "two magazines; the other threads use the ring");
+        assertEquals(pool.misses(), pool.cachedBlocks());
+        assertEquals(64, pool.placesAccountedFor());
+        assertTrue(pool.freePlaces() >= 64 - 2 * 16 - pool.cachedBlocks(),
+                "the magazines hold at most 32 places; the rest is free or with a block in the ring");
+        allUsedIt.await();
+        for (Thread thread : threads) {
+            thread.join();
+        }
         pool.dropped();
         assertEquals(0, pool.cachedBlocks());
     }
@@ -63,7 +93,7 @@ class BlockPoolTest {
         System.out.println("BlockPoolTest.randomizedStepsKeepTheBooks seed=" + seed + " magazine=" + magazineSize);
         Random random = new Random(seed);
         int capacity = 1 + random.nextInt(200);
-        BlockPool pool = new BlockPool(SIZE, ALIGNMENT, capacity, magazineSize);
+        BlockPool pool = new BlockPool(SIZE, ALIGNMENT, capacity, magazineSize, 4);
         List<Long> live = new ArrayList<>();
         Set<Long> liveSet = new HashSet<>();
         long allocations = 0;
@@ -91,43 +121,38 @@ class BlockPoolTest {
         assertEquals(0, pool.cachedBlocks());
     }
 
+    /**
+     * Platform threads with magazines, a platform thread beyond the magazine limit and virtual threads share a
+     * pool and free each other's blocks: no block is live twice, and the places add up afterwards.
+     */
     @Test
-    void threadsPassBlocksToEachOtherAndNeverShareALiveOne() throws Exception {
-        BlockPool pool = new BlockPool(SIZE, ALIGNMENT, 256, 16);
+    void threadsOfEveryKindPassBlocksToEachOtherAndNeverShareALiveOne() throws Exception {
+        BlockPool pool = new BlockPool(SIZE, ALIGNMENT, 256, 16, 2);
         Set<Long> handedOut = ConcurrentHashMap.newKeySet();
-        int threads = 4;
-        CyclicBarrier start = new CyclicBarrier(threads);
-        List<SynchronousQueue<long[]>> handOver = new ArrayList<>();
-        for (int t = 0; t < threads; t++) {
-            handOver.add(new SynchronousQueue<>());
-        }
-        try (var executor = Executors.newFixedThreadPool(threads)) {
-            List<Future<?>> futures = new ArrayList<>();
-            for (int t = 0; t < threads; t++) {
-                int me = t;
-                futures.add(executor.submit(() -> {
-                    start.await();
-                    for (int round = 0; round < 2_000; round++) {
-                        long[] batch = new long[1 + round % 40];
-                        for (int i = 0; i < batch.length; i++) {
-                            batch[i] = pool.allocate();
-                            if (!handedOut.add(batch[i])) {
-                                fail("block handed out twice: " + batch[i]);
-                            }
-                        }
-                        // Threads in pairs (0-1, 2-3) swap batches: each frees the other's blocks.
-                        long[] theirs = handOver.get(me ^ 1).offer(batch) ? handOver.get(me).take() : batch;
-                        for (long address : theirs) {
-                            handedOut.remove(address);
-                            pool.deallocate(address);
-                        }
+        ConcurrentLinkedQueue<Long> handOver = new ConcurrentLinkedQueue<>();
+        List<Thread.Builder> threads = List.of(Thread.ofPlatform(), Thread.ofPlatform(), Thread.ofPlatform(),
+                Thread.ofVirtual(), Thread.ofVirtual()); // two get magazines, one does not; virtual ones never do
+        Together.run(threads, thread -> {
+            Random random = new Random();
+            for (int round = 0; round < 20_000; round++) {
+                for (int i = random.nextInt(40); i >= 0; i--) {
+                    long address = pool.allocate();
+                    if (!handedOut.add(address)) {
+                        throw new AssertionError("block handed out twice: " + address);
                     }
-                    return null;
-                }));
+                    handOver.add(address);
+                }
+                for (int i = random.nextInt(40); i >= 0; i--) {
+                    Long address = handOver.poll(); // often another thread's
+                    if (address != null) {
+                        handedOut.remove(address);
+                        pool.deallocate(address);
+                    }
+                }
             }
-            for (Future<?> future : futures) {
-                future.get();
-            }
+        });
+        for (Long address; (address = handOver.poll()) != null; ) {
+            pool.deallocate(address);
         }
         assertTrue(pool.cachedBlocks() <= 256);
         assertEquals(256, pool.placesAccountedFor());
