@@ -23,7 +23,7 @@ def load(path):
         for name, metric in run.get("secondaryMetrics", {}).items():
             if name == "gc.alloc.rate.norm":
                 allocs[(cls, method, params)] = metric["scorePercentiles"]["50.0"]
-            elif name in ("operations", "hceProducer", "mallocProducer", "nettyProducer", "queueProducer"):
+            elif name == "operations" or name.endswith("Producer"):
                 scores[(cls, method + ":" + name, params)] = (metric["scorePercentiles"]["50.0"], metric["scoreUnit"])
     return scores, allocs
 
@@ -71,14 +71,20 @@ def targets(scores, allocs):
     check("1. hit 4 KiB / critical malloc+free", f"{r:.2f}x", "<= 0.3x", r <= 0.3)
     for size in (64, 1024):
         p = f"size={size}"
-        r = ns(scores, "BurstBenchmark", "hce", p) / ns(scores, "BurstBenchmark", "mallocFreeCritical", p)
-        check(f"1. burst {size} B / critical malloc+free, per op", f"{r:.2f}x", "<= 0.5x", r <= 0.5)
+        r = ns(scores, t, "hceAddresses", p) / ns(scores, t, "mallocFreeCritical", p)
+        check(f"1. hit {size} B by address / critical malloc+free", f"{r:.2f}x", "<= 0.6x", r <= 0.6)
+    for method, api in (("hce", "segments"), ("hceAddresses", "addresses")):
+        for size in (64, 1024):
+            p = f"size={size}"
+            r = ns(scores, "BurstBenchmark", method, p) / ns(scores, "BurstBenchmark", "mallocFreeCritical", p)
+            check(f"1. burst {size} B, {api} / critical malloc+free, per op", f"{r:.2f}x", "<= 0.5x", r <= 0.5)
     pc = "ProducerConsumerBenchmark"
-    hce = scores[(pc, "hce:hceProducer", "")][0]
-    r = hce / scores[(pc, "mallocFreeCritical:mallocProducer", "")][0]
-    check("2. producer/consumer throughput / critical malloc+free", f"{r:.1f}x", ">= 3x", r >= 3)
-    r = hce / scores[(pc, "nettyPooled:nettyProducer", "")][0]
-    check("2. producer/consumer throughput / Netty pooled", f"{r:.1f}x", ">= 8x", r >= 8)
+    for group, api in (("hce:hceProducer", "segments"), ("hceAddresses:hceAddressProducer", "addresses")):
+        hce = scores[(pc, group, "")][0]
+        r = hce / scores[(pc, "mallocFreeCritical:mallocProducer", "")][0]
+        check(f"2. producer/consumer, {api}: throughput / critical malloc+free", f"{r:.1f}x", ">= 3x", r >= 3)
+        r = hce / scores[(pc, "nettyPooled:nettyProducer", "")][0]
+        check(f"2. producer/consumer, {api}: throughput / Netty pooled", f"{r:.1f}x", ">= 8x", r >= 8)
     pool = "PoolAllocatorBenchmark"
     r = ns(scores, pool, "pool") / ns(scores, pool, "threadCacheHit")
     check("3. pool, one thread / thread-cache hit", f"{r:.2f}x", "<= 1.5x", r <= 1.5)
@@ -98,8 +104,8 @@ def targets(scores, allocs):
     for shape in ("fillFixedHeap:operations", "steadyFixedHeap"):
         r = ns(scores, fh, shape, "heapMiB=1024") / ns(scores, fh, shape, "heapMiB=16")
         check(f"5. O(1) in practice, {shape.split(':')[0]}: 1 GiB / 16 MiB per op", f"{r:.2f}x", "<= 1.25x", r <= 1.25)
-    for cls, method, params in ((t, "hce", "size=64"), (t, "hce", "size=1024"), (pool, "pool", ""),
-                                (fh, "steadyFixedHeap", "heapMiB=16")):
+    for cls, method, params in ((t, "hce", "size=64"), (t, "hce", "size=1024"), (t, "hceAddresses", "size=64"),
+                                (pool, "pool", ""), (pc, "hceAddresses", ""), (fh, "steadyFixedHeap", "heapMiB=16")):
         b = allocs.get((cls, method, params))
         if b is not None:
             check(f"7. -prof gc {cls}.{method} {params}", f"{b:.1f} B/op", "0 B/op", b < 1)
