@@ -138,6 +138,11 @@ final class AllocationGuard {
     /** A block is being given back, by address: as {@link #deallocating(MemorySegment)}. */
     boolean deallocating(long address, long byteSize) {
         if (byteSize == 0) {
+            Block block = options.checked() ? live.get(address) : null;
+            if (block != null) {
+                throw misuse(new IllegalArgumentException("a live block given back with size 0: " + block.describe()
+                        + " of " + owner + "; give it back with the size it was allocated with"), block);
+            }
             return true;
         }
         if (!options.checked()) {

@@ -33,8 +33,9 @@ import java.util.Objects;
  *   <li>Segments are native, in the global scope, of exactly the requested size, aligned as requested
  *       (any power of two) and at least to 16 bytes. A zero size gives an empty segment that takes no
  *       memory.</li>
- *   <li>Every segment must be given back with {@link #deallocate}, once, to this allocator, from any thread.
- *       Using a segment after deallocating it is undefined: its memory may belong to someone else.</li>
+ *   <li>Every segment must be given back with {@link #deallocate}, once, to this allocator, from any thread
+ *       (and every address of {@link #allocateAddress} with {@link #deallocateAddress}). Using a block after
+ *       giving it back is undefined: its memory may belong to someone else.</li>
  *   <li>All methods are thread-safe. Memory cached by a platform thread goes back to the system when the
  *       thread ends (once it is collected), or on {@link #trim()}; everything cached goes back when the
  *       allocator itself becomes unreachable.</li>
@@ -116,7 +117,9 @@ public final class CachingAllocator implements SegmentAllocator {
      *
      * <p>Give the block back with {@link #deallocateAddress} and the same size (or with {@link #deallocate}
      * of a segment of that address and size). Checked mode checks such blocks as it checks segments; leak
-     * detection cannot watch them, as there is no object whose collection would show the leak.
+     * detection cannot watch them, as there is no object whose collection would show the leak. Blocks from
+     * {@link #allocate(long, long)} go back with {@link #deallocate}: under leak detection their segment is
+     * watched, and giving them back by address after the segment is gone would be reported as a leak.
      *
      * @param byteSize      the block's usable size in bytes; 0 gives an aligned address that takes no memory
      * @param byteAlignment the alignment of the address, a power of two
@@ -187,6 +190,12 @@ public final class CachingAllocator implements SegmentAllocator {
     /**
      * Gives back a block of {@link #allocateAddress}: as {@link #deallocate}, by address and size.
      *
+     * <p>Only addresses this allocator handed out: unlike {@link #deallocate}, which turns away segments of
+     * arenas and buffers by their scope, an address carries nothing to check but its alignment, so the
+     * address of an arena's block (a {@link #newArena()} one included) is taken and handed out twice.
+     * Checked mode catches that. A size of 0 gives nothing back, as a zero-size allocation took nothing;
+     * checked mode reports a live block given back with size 0.
+     *
      * @param address  the block's address
      * @param byteSize the size it was allocated with
      * @throws IllegalArgumentException if {@code byteSize} is negative, or if the address cannot be a block
@@ -199,11 +208,11 @@ public final class CachingAllocator implements SegmentAllocator {
     }
 
     private void release(long address, long byteSize) {
-        if (byteSize == 0) {
-            return; // empty blocks take no memory
-        }
         if (guard != null && !guard.deallocating(address, byteSize)) {
             return; // in quarantine
+        }
+        if (byteSize == 0) {
+            return; // empty blocks take no memory
         }
         int bucket = sizes.bucketOf(byteSize);
         long alignmentMask = sizes.alignmentMask(bucket);

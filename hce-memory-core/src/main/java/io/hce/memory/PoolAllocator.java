@@ -23,7 +23,7 @@ import java.util.Objects;
  * }</pre>
  *
  * <h2>Design</h2>
- Each of the first platform threads to use the pool (up to twice the processors at once) keeps a small
+ * Each of the first platform threads to use the pool (up to twice the processors at once) keeps a small
  * magazine of blocks at hand, so its allocations and deallocations are a pop and a push on its own memory,
  * as in a thread cache, with no atomics. Behind the magazines, lock-free rings of addresses (Vyukov's MPMC
  * queue, striped by thread) hold the blocks threads pass on to each other; other threads, and virtual

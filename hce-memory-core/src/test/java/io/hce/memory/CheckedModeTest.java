@@ -39,6 +39,8 @@ class CheckedModeTest {
         long address = allocator.allocateAddress(100);
         assertThatThrownBy(() -> allocator.deallocateAddress(address, 50)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("deallocated with 50 bytes");
+        assertThatThrownBy(() -> allocator.deallocateAddress(address, 0)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("a live block given back with size 0");
         allocator.deallocateAddress(address, 100);
         assertThatThrownBy(() -> allocator.deallocateAddress(address, 100)).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("double free of block 0x" + Long.toHexString(address));

@@ -57,6 +57,11 @@ final class BlockStack {
         return true;
     }
 
+    /** Drops the (empty) array of a retired cache. */
+    void discard() {
+        blocks = NO_BLOCKS;
+    }
+
     int countOpaque() {
         return (int) COUNT.getOpaque(this);
     }

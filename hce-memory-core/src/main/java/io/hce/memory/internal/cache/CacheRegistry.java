@@ -53,6 +53,7 @@ final class CacheRegistry {
         if (live.remove(cache)) {
             cache.release();
             cache.addTo(ended);
+            cache.discard();
         }
     }
 

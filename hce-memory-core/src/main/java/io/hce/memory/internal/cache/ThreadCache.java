@@ -37,7 +37,7 @@ final class ThreadCache extends ThreadOwned {
     private static final VarHandle DIRECT_FREES = FieldHandles.of(MethodHandles.lookup(), "directFrees", long.class);
 
     private final BlockStack[] stacks;
-    private final TransferDepot[] depots;
+    private TransferDepot[] depots; // let go of by discard()
     private long reservedBytes;
     private long directAllocations;
     private long directFrees;
@@ -178,6 +178,17 @@ final class ThreadCache extends ThreadOwned {
                 reservedBytes -= stack.nativeSize;
             }
         }
+    }
+
+    /**
+     * Lets go of the arrays and the depots once the cache is retired: the ended (or still running) owner's
+     * {@code ThreadLocal} map may keep this object long after, and must not keep the allocator's memory.
+     */
+    void discard() {
+        for (BlockStack stack : stacks) {
+            stack.discard();
+        }
+        depots = new TransferDepot[depots.length];
     }
 
     /**

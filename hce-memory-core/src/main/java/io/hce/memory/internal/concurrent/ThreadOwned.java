@@ -11,7 +11,7 @@ public abstract class ThreadOwned {
     /** The id of the platform thread that owns this state, or -1 for none. Thread ids are never reused. */
     public final long ownerId;
     private volatile boolean retired;
-    private Cleaner.Cleanable onThreadEnd; // set once, by the table, before the state is shared
+    private volatile Cleaner.Cleanable onThreadEnd; // set once by the table; read by the owner's engine
 
     /**
      * @param ownerId the owning platform thread's id, or -1

@@ -19,7 +19,7 @@ import java.util.function.LongFunction;
  *
  * <p>An entry is made on a thread's first call, and a {@code Cleaner} watches the thread: once it has
  * ended and been collected, the entry is passed to the end action, retired, and its slot is freed. The end action
- * runs on the cleaner's thread. It may reach the table's engine (its books) but not the object whose
+ * runs on the cleaner's thread (or on the thread that calls {@link ThreadOwned#endNow()}). It may reach the table's engine (its books) but not the object whose
  * reachability ends the engine, or that object could never become unreachable; when it does, the engine
  * calls {@link ThreadOwned#endNow()} on every entry, so the watches of live threads let the engine go too.
  *

@@ -56,7 +56,6 @@ import java.util.concurrent.atomic.AtomicLong;
  * magazines cannot be touched while their owners may be using them: each owner frees its own at its next
  * call, or it is freed when the owner ends, or when the pool becomes unreachable ({@link #dropped()}),
  * which also ends the watches on the threads that used it, so that live threads do not keep it in memory.
- * A block given back to the ring at the very moment of {@code close()} may stay there until then too.
  */
 public final class BlockPool {
 
@@ -186,17 +185,13 @@ public final class BlockPool {
         } else if (!ring.offer(address)) {
             freeBlock(1, address); // a ring slot still being released by a poller: rare, and safe
         }
-        if (closed) {
-            // Unfenced, to keep this path at one atomic: a block offered at the very moment close() drains
-            // may stay in the ring until the next call that sees the pool closed, or until dropped().
-            closedSeenByCaller();
-        }
+        drainIfClosed();
     }
 
     /**
-     * After a batch offered to the ring: if the pool was closed meanwhile, the blocks may be in the drained
-     * ring. The fence orders the offers' stores before the read of {@code closed}, as {@code close()} orders
-     * its write of {@code closed} before its drain, so one of the two sees the other.
+     * After an offer to the ring: if the pool was closed meanwhile, the block may be in the drained ring. The
+     * fence orders the offer's stores before the read of {@code closed}, as {@code close()} orders its write
+     * of {@code closed} before its drain, so one of the two sees the other and the block is freed.
      */
     private void drainIfClosed() {
         VarHandle.fullFence();
@@ -365,6 +360,9 @@ public final class BlockPool {
         for (Magazine magazine : List.copyOf(live)) {
             magazine.endNow(); // retires it (its blocks are freed: closed), and its thread's watch lets go of this
         }
+        for (Magazine magazine : List.copyOf(live)) {
+            retire(magazine); // one whose watch was not yet set: freed all the same
+        }
     }
 
     private void drainRing() {
@@ -460,7 +458,7 @@ public final class BlockPool {
      */
     synchronized long placesAccountedFor() {
         if (magazines == null) {
-            return capacity; // the ring alone: its free slots are the free places
+            return freePlaces.get(); // the ring alone is exact: nothing may touch the counter
         }
         long places = freePlaces.get() + ring.size();
         for (Magazine magazine : live) {
@@ -474,12 +472,24 @@ public final class BlockPool {
         return magazinesWithRoom;
     }
 
+    /** For tests: the places magazines hold, with a block or empty. */
+    synchronized long placesInMagazines() {
+        long places = 0;
+        for (Magazine magazine : live) {
+            places += magazine.places;
+        }
+        return places;
+    }
+
     /** For tests: the places no thread holds. */
     long freePlaces() {
         return freePlaces.get();
     }
 
-    /** @return how many threads have a magazine now; threads that ended leave once they are collected */
+    /**
+     * @return how many platform threads have an entry now, a magazine or the placeholder of one that uses
+     *         the ring; threads that ended leave once they are collected
+     */
     public synchronized int liveMagazines() {
         return live.size();
     }
@@ -489,7 +499,7 @@ public final class BlockPool {
         return capacity;
     }
 
-    /** @return the size of the magazine each platform thread keeps; 0 when threads use the ring alone */
+    /** @return the size of the magazine each of the first platform threads keeps; 0 when all use the ring */
     public int magazineSize() {
         return magazineSize;
     }

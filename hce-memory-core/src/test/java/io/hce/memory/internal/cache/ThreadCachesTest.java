@@ -47,14 +47,17 @@ class ThreadCachesTest {
 
     private static java.lang.ref.WeakReference<CacheRegistry> registryOfAnOwnerDroppedAfterUseBy(
             java.util.concurrent.ExecutorService other) throws Exception {
-        ThreadCaches caches = ThreadCaches.create(CacheInfo.defaults(), new Object());
+        Object owner = new Object();
+        ThreadCaches caches = ThreadCaches.create(CacheInfo.defaults(), owner);
         caches.deallocate(3, caches.allocate(3, 8, 1), 8);
         other.submit(() -> caches.deallocate(3, caches.allocate(3, 8, 1), 8)).get();
+        java.lang.ref.Reference.reachabilityFence(owner); // the caches may not be reclaimed while in use
         return new java.lang.ref.WeakReference<>(caches.registry());
     }
 
     private static ThreadCaches cachesOfAnOwnerThatIsDropped() {
-        ThreadCaches caches = ThreadCaches.create(new CacheInfo(List.of(new CacheInfo.Bucket(64, 128))), new Object());
+        Object owner = new Object();
+        ThreadCaches caches = ThreadCaches.create(new CacheInfo(List.of(new CacheInfo.Bucket(64, 128))), owner);
         long[] blocks = new long[10];
         for (int i = 0; i < blocks.length; i++) {
             blocks[i] = caches.allocate(0, 64, 1);
@@ -65,6 +68,7 @@ class ThreadCachesTest {
         CacheStatistics statistics = caches.statistics();
         assertEquals(6 * 64, statistics.reservedBytes());
         assertEquals(6 * 64, statistics.cachedBytes());
+        java.lang.ref.Reference.reachabilityFence(owner); // dropped from here on, not before
         return caches;
     }
 

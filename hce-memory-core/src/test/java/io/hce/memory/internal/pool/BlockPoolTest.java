@@ -75,8 +75,7 @@ class BlockPoolTest {
         assertEquals(2, pool.magazinesWithRoom(), "two magazines; the other threads use the ring");
         assertEquals(pool.misses(), pool.cachedBlocks());
         assertEquals(64, pool.placesAccountedFor());
-        assertTrue(pool.freePlaces() >= 64 - 2 * 16 - pool.cachedBlocks(),
-                "the magazines hold at most 32 places; the rest is free or with a block in the ring");
+        assertEquals(2 * 8, pool.placesInMagazines(), "each magazine took half of its 16 places, the rest is free");
         allUsedIt.await();
         for (Thread thread : threads) {
             thread.join();
