@@ -17,7 +17,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <h2>Without magazines</h2>
  * A pool too small to spare room for magazines (see {@link #magazineSize}) keeps its blocks in the ring
- * alone, whose capacity is exact both ways: one CAS per allocate or deallocate, on the caller's stripe.
+ * alone, whose capacity is exact both ways: a CAS on the caller's stripe per allocate, and per deallocate a
+ * CAS and the fence that orders it against {@code close()}.
  *
  * <h2>Places</h2>
  * The capacity is a number of <em>places</em>, each room for one cached block. Every place is in exactly
