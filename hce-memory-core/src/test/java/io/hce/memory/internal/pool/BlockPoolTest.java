@@ -51,8 +51,7 @@ class BlockPoolTest {
         assertEquals(100, pool.hits());
         assertEquals(300, pool.misses());
         live.forEach(pool::deallocate);
-        pool.dropped();
-        assertEquals(0, pool.cachedBlocks());
+        assertDroppingFreesEverything(pool);
     }
 
     @Test
@@ -80,8 +79,7 @@ class BlockPoolTest {
         for (Thread thread : threads) {
             thread.join();
         }
-        pool.dropped();
-        assertEquals(0, pool.cachedBlocks());
+        assertDroppingFreesEverything(pool);
     }
 
     /** A random walk of allocations and deallocations on one thread; the books are checked after each step. */
@@ -116,8 +114,7 @@ class BlockPoolTest {
             assertEquals(allocations, pool.hits() + pool.misses(), where);
         }
         live.forEach(pool::deallocate);
-        pool.dropped();
-        assertEquals(0, pool.cachedBlocks());
+        assertDroppingFreesEverything(pool);
     }
 
     /**
@@ -156,7 +153,13 @@ class BlockPoolTest {
         assertTrue(pool.cachedBlocks() <= 256);
         assertEquals(256, pool.placesAccountedFor());
         assertEquals(pool.misses() - pool.frees(), pool.cachedBlocks());
+        assertDroppingFreesEverything(pool);
+    }
+
+    /** What a pool whose owner became unreachable does: every block it caches, in magazines too, is freed. */
+    private static void assertDroppingFreesEverything(BlockPool pool) {
         pool.dropped();
         assertEquals(0, pool.cachedBlocks());
+        assertEquals(0, pool.liveMagazines(), "every magazine retired");
     }
 }
