@@ -1,99 +1,181 @@
 package io.hce.memory;
 
-import io.hce.memory.internal.heap.TlsfHeap;
+import io.hce.memory.internal.heap.ShardedHeap;
+import io.hce.memory.internal.heap.VictimSink;
 import io.hce.memory.internal.platform.NativeMemory;
+import io.hce.memory.internal.platform.Reclaimer;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.ref.Cleaner;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 
 /**
- * A fixed-capacity native heap with constant-time allocate and free, and least-recently-used eviction:
- * Cachelot's memory allocator, for caches whose memory budget is a hard limit.
+ * A fixed-capacity native heap with constant-time allocate and free and eviction, that many threads can
+ * share: Cachelot's memory allocator, for caches whose memory budget is a hard limit.
  *
  * <p>The heap takes its whole region from the C allocator once, when it is created, and never grows.
  * Blocks are found in power-of-two size classes split into 32 sub-classes (two bit scans, no search),
- * split when larger than needed, and merged with free neighbours as soon as they are freed. When the heap
- * is full, {@link #allocateOrEvict} frees the least recently used blocks, telling their owner first,
- * until the request fits.
+ * split when larger than needed, and merged with free neighbours as soon as they are freed. The region is
+ * cut into shards, each with its own lock, so that threads do not queue behind each other. When no free
+ * block fits, the {@code OrEvict} methods evict blocks that have not been used lately (CLOCK: a hand sweeps
+ * the shard in address order, so its victims merge into room that fits), telling their owner first.
+ *
+ * <h2>Two ways to hold a block</h2>
+ * <ul>
+ *   <li><b>Segments</b> ({@link #allocate}, {@link #allocateOrEvict}, {@link #free(MemorySegment)}): a
+ *       block is its owner's {@link MemorySegment} until freed or evicted. Nothing stops another thread's
+ *       eviction from taking it while the owner uses it, and once taken its memory is handed out again:
+ *       use segments where one thread owns the heap, or where the caller's own lock orders eviction and use.</li>
+ *   <li><b>Handles</b> ({@link #allocateHandleOrEvict} and friends): a {@code long} that names one
+ *       allocation of a block. A handle outlives its block safely: once the block is freed or evicted the
+ *       handle is <em>stale</em>, and every method recognises it as such, even after the memory belongs to
+ *       another value. {@link #read(long, long, MemorySegment, long, long) read} copies a value out without a
+ *       lock or a pin and reports a miss if the block was taken meanwhile; {@link #pin} keeps a block's
+ *       memory from being reused until {@link #unpin}; a pinned block is never evicted, and a
+ *       {@link #free(long) free} of it is completed by its last unpin. A new block starts pinned by its
+ *       creator, who writes it, publishes the handle and unpins it.</li>
+ * </ul>
  *
  * <pre>{@code
- * try (FixedHeap heap = FixedHeap.create("items", 64 << 20)) {
- *     MemorySegment value = heap.allocateOrEvict(bytes.length, victim -> index.removeByAddress(victim.address()));
- *     MemorySegment.copy(bytes, 0, value, ValueLayout.JAVA_BYTE, 0, bytes.length);
- *     heap.touch(value);   // on each read: keep it from eviction
- *     heap.free(value);    // when the owner removes it
- * }
+ * // put: allocate pinned, write, publish, unpin
+ * long handle = heap.allocateHandleOrEvict(bytes.length, evicted -> index.values().remove(evicted));
+ * heap.write(handle, 0, MemorySegment.ofArray(bytes), 0, bytes.length);
+ * Long previous = index.put(key, handle);
+ * heap.unpin(handle);
+ * if (previous != null) heap.free(previous);
+ *
+ * // get: an optimistic copy; false means the value was evicted or replaced: a miss
+ * Long found = index.get(key);
+ * boolean hit = found != null && heap.read(found, 0, MemorySegment.ofArray(buffer), 0, length);
  * }</pre>
  *
  * <h2>Contract</h2>
  * <ul>
- *   <li>Thread-safe: one lock serializes every operation (each is O(1), but for {@link #verify()} and
- *       {@link #statistics()}, which walk). Eviction callbacks run under that lock, on the allocating
- *       thread, and must not call back into the heap.</li>
- *   <li>Segments are 16-byte aligned and belong to the heap's region: once the heap is closed, using one
- *       throws {@link IllegalStateException}.</li>
- *   <li>{@code free} and {@code touch} reject, every time and in O(1), a segment of another heap or
- *       allocator, one that is not at a block's start, and a block that is free already (a double free),
- *       as long as its memory has not been handed out again.</li>
- *   <li>Every block costs a 16-byte header; requests are rounded to 16 bytes.</li>
+ *   <li>Thread-safe. Allocation, free and eviction take the lock of one shard; {@code read}, {@code pin},
+ *       {@code unpin}, {@code touch} and a free of a pinned block take none. {@link #verify()},
+ *       {@link #statistics()} and {@link #close()} take every shard's lock in turn.</li>
+ *   <li>Eviction callbacks run on the allocating thread, under the shard's lock, while the victim's memory is
+ *       intact (a handle callback may still {@code read} it). They must not call back into the heap; a call
+ *       into the shard being evicted is refused with {@link IllegalStateException}.</li>
+ *   <li>Good fit: the allocate methods fail, and the {@code OrEvict} methods evict, only when no free block
+ *       of any shard fits the request at that moment. The common path is O(1); the search that proves there
+ *       is no fit reads one bitmap per shard and walks one size class of the shards that might fit.</li>
+ *   <li>{@code free} and {@code touch} of a segment reject, every time and in O(1), a segment of another heap
+ *       or allocator, one that is not at a block's start, and a block that is free already (a double free),
+ *       as long as its memory has not been handed out again; in checked mode also then.</li>
+ *   <li>Every block costs a 16-byte header; requests are rounded to 16 bytes; payloads are 16-byte aligned.
+ *       A block-start bitmap of 1/128 of the capacity is allocated beside the region.</li>
+ *   <li>A heap that becomes unreachable without {@link #close()} (together with all its segments) gives its
+ *       region back to the C allocator, through the library's shared {@link Cleaner}.</li>
  * </ul>
+ *
+ * <h2>Checked mode</h2>
+ * With {@code -Dhce.memory.checked=true} (or {@link #create(String, long, int, boolean)}), freed and evicted
+ * blocks are filled with a poison byte, and when their memory is handed out again a write after free is
+ * reported with the stacks that allocated and freed the damaged block. A stale segment (one whose block was
+ * freed or evicted, even if its memory was handed out again) and a double free of a handle are reported
+ * with the same stacks.
  */
 public final class FixedHeap implements AutoCloseable {
 
     /** The smallest capacity a heap may have. */
     public static final long MIN_CAPACITY = 4096;
 
-    /** The largest capacity a heap may have (64 GiB): its blocks link to each other by 32-bit granule numbers. */
+    /** The largest capacity a heap may have (64 GiB): 64 shards of 1 GiB. */
     public static final long MAX_CAPACITY = 64L << 30;
+
+    /** The value of no handle: what {@link #tryAllocateHandle} returns when nothing fits. */
+    public static final long NO_HANDLE = 0;
 
     private final String name;
     private final long capacity;
-    private final long base;
     private final Arena arena;
     private final MemorySegment region;
-    private final TlsfHeap heap;
-    private final long maxAllocation;
-    private final Object lock = new Object();
+    private final ShardedHeap engine;
+    private final Cleaner.Cleanable reclaim;
+    private final HeapGuard guard; // null unless checked
+    private final AtomicLong failures = new AtomicLong();
+    private volatile boolean closed;
+    private ShardedHeap.Figures figuresAtClose;
 
-    // guarded by lock
-    private boolean closed;
-    private boolean evicting;
-    private long allocations;
-    private long frees;
-    private long failures;
-    private long evictions;
+    /** Frees the region; holds only numbers, never the heap or its scope. */
+    private record FreeRegion(long address, long byteSize) implements Runnable {
+        @Override
+        public void run() {
+            NativeMemory.free(address, byteSize);
+        }
+    }
 
-    private FixedHeap(String name, long capacity) {
+    private FixedHeap(String name, long capacity, int shards, boolean checked) {
         this.name = name;
         this.capacity = capacity;
+        long bytes = ShardedHeap.bytesFor(capacity, shards);
         // Regions of a huge page or more are aligned to one and backed by huge pages where the kernel allows:
-        // a heap's headers are touched at random, and 4 KiB pages make each touch a TLB miss.
+        // headers are touched at random, and 4 KiB pages make each touch a TLB miss.
         boolean huge = capacity >= NativeMemory.HUGE_PAGE_SIZE;
-        this.base = NativeMemory.allocate(capacity, huge ? NativeMemory.HUGE_PAGE_SIZE : 4096);
-        if (huge) {
-            NativeMemory.adviseHugePages(base, capacity);
+        long base = NativeMemory.allocate(bytes, huge ? NativeMemory.HUGE_PAGE_SIZE : 4096);
+        try {
+            if (huge) {
+                NativeMemory.adviseHugePages(base, capacity & -NativeMemory.HUGE_PAGE_SIZE);
+            }
+            this.arena = Arena.ofShared();
+            this.region = NativeMemory.segment(base, bytes).reinterpret(arena, null);
+            this.engine = new ShardedHeap(region, capacity, shards, checked);
+        } catch (RuntimeException | Error e) {
+            NativeMemory.free(base, bytes);
+            throw e;
         }
-        this.arena = Arena.ofShared();
-        this.region = NativeMemory.segment(base, capacity)
-                .reinterpret(arena, ignored -> NativeMemory.free(base, capacity));
-        this.heap = new TlsfHeap(NativeMemory.segment(base, capacity));
-        this.maxAllocation = TlsfHeap.maxPayloadFor(capacity);
+        // Every segment of the heap holds the region's scope, so it is unreachable only when they all are.
+        this.reclaim = Reclaimer.CLEANER.register(region.scope(), new FreeRegion(base, bytes));
+        this.guard = checked ? new HeapGuard(this.name) : null;
     }
 
     /**
-     * Makes a heap, taking its whole region from the C allocator now.
+     * Makes a heap, taking its whole region from the C allocator now, with the default shard count (up to 4
+     * per processor, each at least 4 MiB) and checked mode as {@code -Dhce.memory.checked} says.
      *
      * @param name     the heap's name, for statistics, meters and messages
-     * @param capacity the region's size in bytes, {@link #MIN_CAPACITY} … {@link #MAX_CAPACITY}; beyond 2 GiB
-     *                 the region is cut into equal chunks of at most 2 GiB, each with its own border blocks
+     * @param capacity the region's size in bytes, {@link #MIN_CAPACITY} … {@link #MAX_CAPACITY}
      * @return the heap
      * @throws IllegalArgumentException if the name is blank or the capacity out of range
      * @throws NullPointerException     if the name is {@code null}
      * @throws OutOfMemoryError         if the C allocator cannot provide the region
      */
     public static FixedHeap create(String name, long capacity) {
+        checkNameAndCapacity(name, capacity);
+        return new FixedHeap(name, capacity, ShardedHeap.shardCountFor(capacity, Runtime.getRuntime().availableProcessors()),
+                AllocatorOptions.fromSystemProperties().checked());
+    }
+
+    /**
+     * Makes a heap cut into a given number of shards. More shards let more threads allocate at once; each
+     * shard is a separate heap for fit, so {@link #maxAllocation()} is about {@code capacity / shards}.
+     *
+     * @param name     the heap's name
+     * @param capacity the region's size in bytes, {@link #MIN_CAPACITY} … {@link #MAX_CAPACITY}
+     * @param shards   a power of two from 1 to 64, at least {@code capacity / 1 GiB} and at most {@code capacity / 4096}
+     * @param checked  checked mode (see the class documentation)
+     * @return the heap
+     * @throws IllegalArgumentException if an argument is out of range
+     * @throws NullPointerException     if the name is {@code null}
+     * @throws OutOfMemoryError         if the C allocator cannot provide the region
+     */
+    public static FixedHeap create(String name, long capacity, int shards, boolean checked) {
+        checkNameAndCapacity(name, capacity);
+        int fewest = ShardedHeap.minShardCountFor(capacity);
+        if (Integer.bitCount(shards) != 1 || shards < fewest || shards > 64 || capacity / shards < MIN_CAPACITY) {
+            throw new IllegalArgumentException("shards of heap '" + name + "' must be a power of two from " + fewest
+                    + " to " + Math.min(64, Integer.highestOneBit((int) Math.min(64, capacity / MIN_CAPACITY)))
+                    + " for a capacity of " + capacity + " bytes, was " + shards);
+        }
+        return new FixedHeap(name, capacity, shards, checked);
+    }
+
+    private static void checkNameAndCapacity(String name, long capacity) {
         Objects.requireNonNull(name, "name");
         if (name.isBlank()) {
             throw new IllegalArgumentException("name must not be blank");
@@ -102,8 +184,9 @@ public final class FixedHeap implements AutoCloseable {
             throw new IllegalArgumentException("capacity of heap '" + name + "' must be between " + MIN_CAPACITY
                     + " and " + MAX_CAPACITY + " bytes, was " + capacity);
         }
-        return new FixedHeap(name, capacity);
     }
+
+    // ---- segments -----------------------------------------------------------------------------------------
 
     /**
      * Allocates a block.
@@ -115,15 +198,11 @@ public final class FixedHeap implements AutoCloseable {
      * @throws IllegalStateException    if the heap is closed
      */
     public MemorySegment allocate(long byteSize) {
-        synchronized (lock) {
-            MemorySegment segment = tryAllocate(byteSize);
-            if (segment.equals(MemorySegment.NULL)) {
-                throw new HeapExhaustedException("heap '" + name + "' has no free block for " + byteSize
-                        + " bytes (" + heap.freeBytes() + " bytes free, largest free block "
-                        + heap.largestFreePayload() + " bytes)", byteSize);
-            }
-            return segment;
+        MemorySegment segment = tryAllocate(byteSize);
+        if (segment.equals(MemorySegment.NULL)) {
+            throw exhausted(byteSize, "no free block"); // counted by tryAllocate
         }
+        return segment;
     }
 
     /**
@@ -136,57 +215,42 @@ public final class FixedHeap implements AutoCloseable {
      */
     public MemorySegment tryAllocate(long byteSize) {
         checkRequest(byteSize);
-        synchronized (lock) {
-            checkUsable();
-            long block = heap.allocate(byteSize);
-            if (block < 0) {
-                failures++;
-                return MemorySegment.NULL;
-            }
-            return handOut(block, byteSize);
+        long handle = engine.allocate(byteSize, 0);
+        if (handle == NO_HANDLE) {
+            failures.incrementAndGet();
+            return MemorySegment.NULL;
         }
+        return handedOutSegment(handle, byteSize);
     }
 
     /**
-     * Allocates a block, evicting least recently used blocks until it fits. Each victim is passed to
-     * {@code onEvict} before its memory is reused, as a segment over its whole block (at least the size it
-     * was allocated with), and is then freed: its owner must forget it and must not free it.
+     * Allocates a block, evicting blocks that have not been used lately when no free block fits. Each victim
+     * is passed to {@code onEvict} before its memory is reused, as a segment over its whole block (at least
+     * the size it was allocated with), and is then freed: its owner must forget it and must not free it.
      *
-     * <p>At worst every used block is evicted (freed blocks need not be adjacent; only a wholly free chunk
-     * is sure to fit the largest request), but each eviction is O(1), and a block is evicted at most once
-     * per allocation of it. For {@code byteSize <= maxAllocation()} the call always succeeds.
+     * <p>Victims are found by a CLOCK hand that sweeps the home shard in address order, passing pinned
+     * blocks and giving referenced ones a second chance, so consecutive victims merge; a call evicts about as
+     * many bytes as it needs. At worst it looks at every block of every shard twice.
      *
      * @param byteSize the block's size in bytes, 1 … {@link #maxAllocation()}
-     * @param onEvict  told of each victim, on this thread, under the heap's lock; it must not call back into
+     * @param onEvict  told of each victim, on this thread, under its shard's lock; it must not call back into
      *                 the heap. If it throws, the victim stays allocated, the heap stays consistent, and the
      *                 exception propagates
      * @return a segment of {@code byteSize} bytes
+     * @throws HeapExhaustedException   if the blocks that can be evicted are not enough: the rest are pinned
      * @throws IllegalArgumentException if {@code byteSize} is out of range
      * @throws IllegalStateException    if the heap is closed, or {@code onEvict} called back into it
      */
     public MemorySegment allocateOrEvict(long byteSize, Consumer<MemorySegment> onEvict) {
         Objects.requireNonNull(onEvict, "onEvict");
         checkRequest(byteSize);
-        synchronized (lock) {
-            checkUsable();
-            long block;
-            while ((block = heap.allocate(byteSize)) < 0) {
-                long victim = heap.leastRecentlyUsed();
-                if (victim < 0) { // cannot happen for byteSize <= maxAllocation: an empty heap fits it
-                    throw new IllegalStateException("heap '" + name + "' has nothing left to evict for " + byteSize
-                            + " bytes: " + heap.verify());
-                }
-                evicting = true;
-                try {
-                    onEvict.accept(region.asSlice(victim + TlsfHeap.HEADER_LENGTH, heap.payloadCapacity(victim)));
-                } finally {
-                    evicting = false;
-                }
-                heap.free(victim);
-                evictions++;
-            }
-            return handOut(block, byteSize);
+        long handle = engine.allocateOrEvict(byteSize, 0, sink((victim, address, payload) ->
+                onEvict.accept(region.asSlice(address - region.address(), payload))));
+        if (handle == NO_HANDLE) {
+            failures.incrementAndGet();
+            throw exhausted(byteSize, "nothing left to evict (every other block is pinned)");
         }
+        return handedOutSegment(handle, byteSize);
     }
 
     /**
@@ -194,18 +258,22 @@ public final class FixedHeap implements AutoCloseable {
      *
      * @param block a segment this heap handed out and has not taken back
      * @throws IllegalArgumentException if the segment is not a block of this heap
-     * @throws IllegalStateException    if the block is free already, or the heap is closed
+     * @throws IllegalStateException    if the block is free already (or was evicted), or the heap is closed
      * @throws NullPointerException     if {@code block} is {@code null}
      */
     public void free(MemorySegment block) {
-        synchronized (lock) {
-            heap.free(usedBlock(block));
-            frees++;
+        long handle = liveHandleOf(block);
+        if (guard != null) {
+            guard.freed(handle, engine.payloadOffset(handle) - 16);
+        }
+        if (!engine.free(handle)) {
+            throw new IllegalStateException("double free: the block at 0x" + Long.toHexString(block.address())
+                    + " of heap '" + name + "' was freed or evicted by another thread meanwhile");
         }
     }
 
     /**
-     * Marks a block as the most recently used, so that eviction takes it last.
+     * Marks a block as recently used, so that eviction passes it by once more: one bit in its own header.
      *
      * @param block a segment this heap handed out and has not taken back
      * @throws IllegalArgumentException if the segment is not a block of this heap
@@ -213,46 +281,278 @@ public final class FixedHeap implements AutoCloseable {
      * @throws NullPointerException     if {@code block} is {@code null}
      */
     public void touch(MemorySegment block) {
-        synchronized (lock) {
-            heap.touch(usedBlock(block));
+        engine.touch(liveHandleOf(block));
+    }
+
+    /**
+     * Grows a block into a free right neighbour, or shrinks it, in place: Cachelot's {@code try_realloc_inplace}.
+     *
+     * @param block       a segment this heap handed out and has not taken back
+     * @param newByteSize the size wanted, 1 … {@link #maxAllocation()}
+     * @return a segment of {@code newByteSize} bytes at the same address, or {@link MemorySegment#NULL} when the
+     *         right neighbour is not free or not large enough: the block is then unchanged
+     * @throws IllegalArgumentException if the segment is not a block of this heap, or the size out of range
+     * @throws IllegalStateException    if the block is free, or the heap is closed
+     */
+    public MemorySegment tryResize(MemorySegment block, long newByteSize) {
+        checkRequest(newByteSize);
+        long handle = liveHandleOf(block);
+        if (!engine.tryResize(handle, newByteSize)) {
+            return MemorySegment.NULL;
+        }
+        MemorySegment resized = region.asSlice(engine.payloadOffset(handle), newByteSize);
+        if (guard != null) {
+            guard.replaced(engine.payloadOffset(handle) - 16, resized);
+        }
+        return resized;
+    }
+
+    // ---- handles ------------------------------------------------------------------------------------------
+
+    /**
+     * Allocates a block, pinned by the caller: write it, publish the handle, then {@link #unpin} it.
+     *
+     * @param byteSize the block's size in bytes, 1 … {@link #maxAllocation()}
+     * @return the block's handle, never {@link #NO_HANDLE}
+     * @throws HeapExhaustedException   if no free block can hold it; the heap is unchanged
+     * @throws IllegalArgumentException if {@code byteSize} is out of range
+     * @throws IllegalStateException    if the heap is closed
+     */
+    public long allocateHandle(long byteSize) {
+        long handle = tryAllocateHandle(byteSize);
+        if (handle == NO_HANDLE) {
+            throw exhausted(byteSize, "no free block"); // counted by tryAllocateHandle
+        }
+        return handle;
+    }
+
+    /**
+     * Allocates a block, pinned by the caller, if one fits.
+     *
+     * @param byteSize the block's size in bytes, 1 … {@link #maxAllocation()}
+     * @return the block's handle, or {@link #NO_HANDLE} when no free block fits
+     * @throws IllegalArgumentException if {@code byteSize} is out of range
+     * @throws IllegalStateException    if the heap is closed
+     */
+    public long tryAllocateHandle(long byteSize) {
+        checkRequest(byteSize);
+        long handle = engine.allocate(byteSize, 1);
+        if (handle == NO_HANDLE) {
+            failures.incrementAndGet();
+            return NO_HANDLE;
+        }
+        return handedOutHandle(handle);
+    }
+
+    /**
+     * Allocates a block, pinned by the caller, evicting unpinned blocks that have not been used lately when no
+     * free block fits (as {@link #allocateOrEvict}). Each victim's handle is passed to {@code onEvict} while its
+     * memory is intact: the callback may still {@link #read(long, long, MemorySegment, long, long) read} it (to
+     * find its key, say), but can no longer pin it.
+     *
+     * @param byteSize the block's size in bytes, 1 … {@link #maxAllocation()}
+     * @param onEvict  told of each victim's handle, on this thread, under its shard's lock; it must not call
+     *                 into the heap but to read. If it throws, the victim stays, and the exception propagates
+     * @return the block's handle, never {@link #NO_HANDLE}
+     * @throws HeapExhaustedException   if the blocks that can be evicted are not enough: the rest are pinned
+     * @throws IllegalArgumentException if {@code byteSize} is out of range
+     * @throws IllegalStateException    if the heap is closed
+     */
+    public long allocateHandleOrEvict(long byteSize, LongConsumer onEvict) {
+        Objects.requireNonNull(onEvict, "onEvict");
+        checkRequest(byteSize);
+        long handle = engine.allocateOrEvict(byteSize, 1, sink((victim, address, payload) -> onEvict.accept(victim)));
+        if (handle == NO_HANDLE) {
+            failures.incrementAndGet();
+            throw exhausted(byteSize, "nothing left to evict (every other block is pinned)");
+        }
+        return handedOutHandle(handle);
+    }
+
+    /**
+     * Pins a block: until {@link #unpin}, its memory is not reused, it is not evicted, and a free of it waits
+     * for the last unpin. One compare-and-set on the block's header.
+     *
+     * @param handle a handle of this heap
+     * @return true if the block was live and is now pinned; false if the handle is stale (a miss)
+     * @throws IllegalStateException if the heap is closed
+     */
+    public boolean pin(long handle) {
+        checkOpen();
+        return engine.pin(handle);
+    }
+
+    /**
+     * Drops a pin taken by {@link #pin} or by the allocation. The last pin of a freed block frees it.
+     *
+     * @param handle a handle the caller has pinned
+     * @throws IllegalStateException if the handle holds no pin (never pinned, unpinned already, or stale), or
+     *                               the heap is closed
+     */
+    public void unpin(long handle) {
+        checkOpen();
+        if (!engine.unpin(handle)) {
+            throw new IllegalStateException("unpin of a block of heap '" + name + "' that is not pinned: handle 0x"
+                    + Long.toHexString(handle) + (guard != null ? guard.describe(handle, engine.payloadOffset(handle) - 16) : ""));
         }
     }
 
     /**
-     * @return the heap's figures now; after {@link #close()} its counters, with no bytes used or free
+     * Frees a block: at once if nobody pins it, else when the last pin is dropped. Either way the handle is
+     * stale from now on.
+     *
+     * @param handle a handle of this heap
+     * @return true if the block was live; false if the handle is stale (freed or evicted already), changing
+     *         nothing: a free that lost a race with eviction is not an error
+     * @throws IllegalStateException in checked mode, if the block was freed already by {@code free} (a double
+     *                               free), with both stacks; or if the heap is closed
+     */
+    public boolean free(long handle) {
+        checkOpen();
+        long header = engine.payloadOffset(handle) - 16;
+        if (guard == null) {
+            return engine.free(handle);
+        }
+        boolean live = ShardedHeap.isLive(engine.validState(handle));
+        if (live) {
+            guard.freed(handle, header);
+        }
+        if (!engine.free(handle)) {
+            guard.staleFree(handle, header);
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * Marks a block as recently used: sets one bit in its header, if not set already.
+     *
+     * @param handle a handle of this heap
+     * @return true if the block is live; false if the handle is stale
+     * @throws IllegalStateException if the heap is closed
+     */
+    public boolean touch(long handle) {
+        checkOpen();
+        return engine.touch(handle);
+    }
+
+    /**
+     * Copies bytes out of a block, with no lock and no pin, and marks it recently used. The copy is checked
+     * after it is made: if the block was freed or evicted before or during it, the result is false and the
+     * bytes in {@code dst} are to be ignored. No atomic operation when the block is marked used already.
+     *
+     * @param handle    a handle of this heap
+     * @param offset    where in the block's payload to start
+     * @param dst       where to copy to
+     * @param dstOffset where in {@code dst}
+     * @param length    how many bytes
+     * @return true if {@code dst} holds the block's bytes; false if the handle is stale (a miss)
+     * @throws IndexOutOfBoundsException if the range is outside the block's payload or {@code dst}
+     * @throws IllegalStateException     if the heap is closed
+     */
+    public boolean read(long handle, long offset, MemorySegment dst, long dstOffset, long length) {
+        checkOpen();
+        return engine.read(handle, offset, dst, dstOffset, length);
+    }
+
+    /**
+     * Copies bytes into a block the caller has pinned (its creator, typically, before publishing it).
+     *
+     * @param handle    a handle the caller has pinned
+     * @param offset    where in the block's payload to start
+     * @param src       what to copy
+     * @param srcOffset where in {@code src}
+     * @param length    how many bytes
+     * @throws IndexOutOfBoundsException if the range is outside the block's payload or {@code src}
+     * @throws IllegalStateException     if the handle is not pinned, or the heap is closed
+     */
+    public void write(long handle, long offset, MemorySegment src, long srcOffset, long length) {
+        long payload = pinnedPayload(handle);
+        long capacity = engine.payloadCapacity(handle);
+        Objects.checkFromIndexSize(offset, length, capacity);
+        MemorySegment.copy(src, srcOffset, region, payload + offset, length);
+    }
+
+    /**
+     * A segment over the payload of a block the caller has pinned, for code that needs the memory itself (a
+     * native call, a view). It stays valid while the pin is held; using it after {@code unpin} is a use after
+     * free that nothing can catch.
+     *
+     * @param handle a handle the caller has pinned
+     * @return a segment over the block's whole payload (its size rounded up to 16 bytes)
+     * @throws IllegalStateException if the handle is not pinned, or the heap is closed
+     */
+    public MemorySegment segment(long handle) {
+        long payload = pinnedPayload(handle);
+        return region.asSlice(payload, engine.payloadCapacity(handle));
+    }
+
+    /**
+     * @param handle a handle of this heap
+     * @return the payload capacity of its block (what it was allocated with, rounded up to 16 bytes), or -1
+     *         if the handle is stale
+     * @throws IllegalStateException if the heap is closed
+     */
+    public long capacityOf(long handle) {
+        checkOpen();
+        return engine.validState(handle) == 0 ? -1 : engine.payloadCapacity(handle);
+    }
+
+    // ---- the whole heap -----------------------------------------------------------------------------------
+
+    /**
+     * @return the heap's figures now: each shard's exact when read, under its lock; after {@link #close()}
+     *         those of the moment it closed, with no bytes used or free
      */
     public HeapStatistics statistics() {
-        synchronized (lock) {
-            if (closed) {
-                return new HeapStatistics(name, capacity, 0, 0, 0, allocations, frees, failures, evictions);
+        ShardedHeap.Figures figures = closed ? figuresAtClose : null;
+        if (figures == null) {
+            try {
+                figures = engine.figures();
+            } catch (IllegalStateException closing) {
+                figures = figuresAtClose;
             }
-            return new HeapStatistics(name, capacity, heap.usedBytes(), heap.freeBytes(), heap.largestFreePayload(),
-                    allocations, frees, failures, evictions);
         }
+        if (closed) {
+            return new HeapStatistics(name, capacity, 0, 0, 0, figures.allocations(), figures.frees(),
+                    failures.get(), figures.evictions());
+        }
+        return new HeapStatistics(name, capacity, figures.usedBytes(), figures.freeBytes(),
+                figures.largestFreePayload(), figures.allocations(), figures.frees(), failures.get(),
+                figures.evictions());
     }
 
     /**
      * Walks the whole heap and checks every invariant: the chain of block headers and left offsets, border
-     * blocks, no two adjacent free blocks, every free block in the list of its class and the bitmaps in step
-     * with the lists, the LRU list holding exactly the used blocks, and the accounting.
+     * blocks, the block-start bitmap, no two adjacent free blocks, every free block in the list of its class
+     * and the bitmaps in step with the lists, the state of every used block, and the accounting.
      *
      * @throws IllegalStateException naming the first broken invariant, or if the heap is closed
      */
     public void verify() {
-        synchronized (lock) {
-            checkUsable();
-            String broken = heap.verify();
+        checkOpen();
+        engine.lockAll();
+        try {
+            checkOpen();
+            String broken = engine.verify();
             if (broken != null) {
                 throw new IllegalStateException("heap '" + name + "' is inconsistent: " + broken);
             }
+        } finally {
+            engine.unlockAll();
         }
     }
 
     /**
-     * @return the largest {@code byteSize} that can ever be allocated: the payload of a wholly free chunk
+     * @return the largest {@code byteSize} that can ever be allocated: the payload of a wholly free shard
      */
     public long maxAllocation() {
-        return maxAllocation;
+        return engine.maxPayload();
+    }
+
+    /** @return the number of shards the region is cut into */
+    public int shards() {
+        return engine.shardCount();
     }
 
     /** @return the heap's name */
@@ -269,60 +569,125 @@ public final class FixedHeap implements AutoCloseable {
      * Gives the region back to the C allocator. Segments of the heap become unusable; further calls but
      * {@code statistics()}, {@code name()} and {@code close()} throw. Closing twice does nothing.
      *
-     * @throws IllegalStateException if another thread is accessing one of the heap's segments right now;
-     *                               the heap stays open then
+     * @throws IllegalStateException if another thread is accessing one of the heap's segments right now, or
+     *                               an eviction callback calls it; the heap stays open then
      */
     @Override
     public void close() {
-        synchronized (lock) {
+        engine.lockAll();
+        try {
             if (closed) {
                 return;
             }
-            checkNotInCallback();
+            ShardedHeap.Figures figures = engine.figuresHeld();
             arena.close();
+            figuresAtClose = figures;
             closed = true;
+            reclaim.clean();
+        } finally {
+            engine.unlockAll();
         }
     }
 
     @Override
     public String toString() {
-        return "FixedHeap[" + name + ", " + capacity + " bytes]";
+        return "FixedHeap[" + name + ", " + capacity + " bytes, " + engine.shardCount() + " shards]";
     }
 
-    private MemorySegment handOut(long block, long byteSize) {
-        allocations++;
-        return region.asSlice(block + TlsfHeap.HEADER_LENGTH, byteSize);
-    }
+    // ---- internals ----------------------------------------------------------------------------------------
 
-    private void checkRequest(long byteSize) {
-        if (byteSize <= 0 || byteSize > maxAllocation) {
-            throw new IllegalArgumentException("byteSize for heap '" + name + "' must be between 1 and its"
-                    + " maxAllocation() " + maxAllocation + ", was " + byteSize);
+    private MemorySegment handedOutSegment(long handle, long byteSize) {
+        MemorySegment segment = region.asSlice(engine.payloadOffset(handle), byteSize);
+        if (guard != null) {
+            checkPoison(handle);
+            guard.allocated(handle, engine.payloadOffset(handle) - 16, engine.payloadCapacity(handle), segment);
         }
+        return segment;
     }
 
-    /** @return the header offset of {@code block}, once it is checked to be a live block of this heap */
-    private long usedBlock(MemorySegment block) {
+    private long handedOutHandle(long handle) {
+        if (guard != null) {
+            checkPoison(handle);
+            guard.allocated(handle, engine.payloadOffset(handle) - 16, engine.payloadCapacity(handle), null);
+        }
+        return handle;
+    }
+
+    /** Checked mode: the memory handed out must hold the poison freeing left in it, else it was written after free. */
+    private void checkPoison(long handle) {
+        long damaged = engine.firstUnpoisoned(handle);
+        if (damaged < 0) {
+            return;
+        }
+        engine.repoison(handle);
+        long pins = ShardedHeap.pins(engine.validState(handle));
+        engine.free(handle);
+        if (pins > 0) {
+            engine.unpin(handle);
+        }
+        throw guard.writeAfterFree(region.address() + damaged, damaged);
+    }
+
+    private VictimSink sink(VictimSink user) {
+        if (guard == null) {
+            return user;
+        }
+        return (victim, address, payload) -> {
+            guard.evicted(victim, address - region.address() - 16);
+            user.evicted(victim, address, payload);
+        };
+    }
+
+    /** @return the handle of the live block {@code block} is the segment of, checked as far as the mode allows */
+    private long liveHandleOf(MemorySegment block) {
         Objects.requireNonNull(block, "block");
         if (!block.isNative() || block.scope() != region.scope()) {
             throw new IllegalArgumentException("not a block of heap '" + name + "': " + block);
         }
-        checkUsable();
-        long offset = block.address() - base - TlsfHeap.HEADER_LENGTH;
-        heap.checkUsedBlock(offset, block.byteSize());
-        return offset;
+        checkOpen();
+        long offset = block.address() - region.address();
+        long handle;
+        try {
+            handle = engine.liveHandleAt(offset, block.byteSize());
+        } catch (IllegalStateException | IllegalArgumentException e) {
+            if (guard != null) {
+                throw guard.explain(e, offset - 16);
+            }
+            throw e;
+        }
+        if (guard != null) {
+            guard.checkSegment(handle, offset - 16, block);
+        }
+        return handle;
     }
 
-    private void checkUsable() {
+    private long pinnedPayload(long handle) {
+        checkOpen();
+        long state = engine.validState(handle);
+        if (ShardedHeap.pins(state) == 0) {
+            throw new IllegalStateException("a block of heap '" + name + "' must be pinned to be written or viewed:"
+                    + " handle 0x" + Long.toHexString(handle) + (state == 0 ? " is stale" : " holds no pin"));
+        }
+        return engine.payloadOffset(handle);
+    }
+
+    private HeapExhaustedException exhausted(long byteSize, String why) {
+        HeapStatistics now = statistics();
+        return new HeapExhaustedException("heap '" + name + "' has " + why + " for " + byteSize + " bytes ("
+                + now.freeBytes() + " bytes free, largest free block " + now.largestFreeBlock() + " bytes)", byteSize);
+    }
+
+    private void checkRequest(long byteSize) {
+        if (byteSize <= 0 || byteSize > engine.maxPayload()) {
+            throw new IllegalArgumentException("byteSize for heap '" + name + "' must be between 1 and its"
+                    + " maxAllocation() " + engine.maxPayload() + ", was " + byteSize);
+        }
+        checkOpen();
+    }
+
+    private void checkOpen() {
         if (closed) {
             throw new IllegalStateException("heap '" + name + "' is closed");
-        }
-        checkNotInCallback();
-    }
-
-    private void checkNotInCallback() {
-        if (evicting) {
-            throw new IllegalStateException("an eviction callback of heap '" + name + "' must not call back into it");
         }
     }
 }

@@ -5,7 +5,6 @@ import org.junit.jupiter.api.Test;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,9 +17,9 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Random allocate / tryAllocate / allocateOrEvict / free / touch against a model, with {@code verify()}
- * after every step. The model keeps the blocks in least-recently-used order, so every eviction must take
- * exactly the model's eldest block; contents must survive until a block is freed or evicted, and no byte
- * may belong to two live blocks. Rerun a failure with {@code -Dhce.test.seed=<the printed seed>}.
+ * after every step. Good fit: a request may fail, and a call may evict, only when the heap's largest free
+ * block (read just before) is smaller than the request; every victim must be a live block, and contents must
+ * survive until a block is freed or evicted; no byte may belong to two live blocks. Rerun a failure with {@code -Dhce.test.seed=<the printed seed>}.
  */
 class FixedHeapRandomizedTest {
 
@@ -29,11 +28,13 @@ class FixedHeapRandomizedTest {
     private record Block(long id, MemorySegment segment) {
     }
 
-    private final LinkedHashMap<Long, Block> lru = new LinkedHashMap<>(16, 0.75f, true); // eldest first
+    private final LinkedHashMap<Long, Block> live = new LinkedHashMap<>();
     private final TreeMap<Long, Block> byAddress = new TreeMap<>();
     private final List<Long> addresses = new ArrayList<>();
     private long seed;
     private int step;
+    private long largestFreeBeforeCall;
+    private long requested;
 
     @Test
     void everyStepKeepsTheHeapAndTheModelInAgreement() {
@@ -47,30 +48,34 @@ class FixedHeapRandomizedTest {
                 if (operation < 40 || addresses.isEmpty()) {
                     long size = randomSize(random, heap.maxAllocation());
                     long id = nextId++;
+                    largestFreeBeforeCall = heap.statistics().largestFreeBlock();
+                    requested = size;
                     MemorySegment segment = operation % 2 == 0
                             ? heap.allocateOrEvict(size, victim -> evicted(victim))
                             : heap.tryAllocate(size);
                     if (!segment.equals(MemorySegment.NULL)) {
                         added(new Block(id, segment), size);
+                    } else if (largestFreeBeforeCall >= size) {
+                        fail(where() + "no block for " + size + " bytes while a free block of " + largestFreeBeforeCall + " fitted");
                     }
                 } else if (operation < 75) {
                     Block block = removeRandom(random);
                     check(block);
                     heap.free(block.segment());
                 } else {
-                    Block block = lru.get(addresses.get(random.nextInt(addresses.size()))); // a use in the model
+                    Block block = live.get(addresses.get(random.nextInt(addresses.size()))); // a use in the model
                     heap.touch(block.segment());
                 }
                 heap.verify();
                 HeapStatistics statistics = heap.statistics();
-                if (statistics.allocations() - statistics.frees() - statistics.evictions() != lru.size()) {
-                    fail(where() + "the heap counts " + statistics + " for " + lru.size() + " live blocks");
+                if (statistics.allocations() - statistics.frees() - statistics.evictions() != live.size()) {
+                    fail(where() + "the heap counts " + statistics + " for " + live.size() + " live blocks");
                 }
             }
             HeapStatistics end = heap.statistics();
             System.out.println("FixedHeapRandomizedTest: " + end);
             assertTrue(end.evictions() > 1000 && end.failures() > 100, "eviction and failure were exercised: " + end);
-            for (Block block : List.copyOf(lru.values())) {
+            for (Block block : List.copyOf(live.values())) {
                 check(block);
                 heap.free(block.segment());
             }
@@ -91,16 +96,19 @@ class FixedHeapRandomizedTest {
     }
 
     private void evicted(MemorySegment victim) {
-        Iterator<Map.Entry<Long, Block>> eldest = lru.entrySet().iterator();
-        if (!eldest.hasNext() || eldest.next().getKey() != victim.address()) {
-            fail(where() + "evicted 0x" + Long.toHexString(victim.address()) + ", not the least recently used block");
+        if (largestFreeBeforeCall >= requested) {
+            fail(where() + "evicted 0x" + Long.toHexString(victim.address()) + " for " + requested
+                    + " bytes while a free block of " + largestFreeBeforeCall + " fitted");
         }
-        Block block = lru.get(victim.address());
+        Block block = live.get(victim.address());
+        if (block == null) {
+            fail(where() + "evicted 0x" + Long.toHexString(victim.address()) + ", not a live block");
+        }
         if (victim.byteSize() < block.segment().byteSize()) {
             fail(where() + "the victim's segment is smaller than the block");
         }
         check(block);
-        lru.remove(victim.address());
+        live.remove(victim.address());
         byAddress.remove(victim.address());
         addresses.remove(victim.address());
     }
@@ -118,7 +126,7 @@ class FixedHeapRandomizedTest {
             fail(where() + "block " + block.id() + " overlaps a live block");
         }
         fill(block);
-        lru.put(segment.address(), block);
+        live.put(segment.address(), block);
         byAddress.put(segment.address(), block);
         addresses.add(segment.address());
     }
@@ -129,7 +137,7 @@ class FixedHeapRandomizedTest {
         addresses.set(index, addresses.getLast());
         addresses.removeLast();
         byAddress.remove(address);
-        return lru.remove(address);
+        return live.remove(address);
     }
 
     private static void fill(Block block) {

@@ -232,19 +232,20 @@ class FixedHeapTest {
     }
 
     @Test
-    void heapsBeyondFourGibibytesAreCutIntoChunks() {
+    void heapsBeyondAGibibyteAreCutIntoShardsOfAtMostOne() {
         try (FixedHeap big = FixedHeap.create("five", 5L << 30)) {
             long max = big.maxAllocation();
-            assertEquals((5L << 30) / 3 / 16 * 16 - 48, max, "three equal chunks of under 2 GiB");
+            assertEquals(8, big.shards(), "a power of two of shards of at most 1 GiB");
+            assertEquals((5L << 30) / 8 / 16 * 16 - 48, max, "eight equal shards");
             List<MemorySegment> blocks = new ArrayList<>();
-            for (int i = 0; i < 3; i++) {
+            for (int i = 0; i < 8; i++) {
                 MemorySegment block = big.allocate(max);
                 block.set(ValueLayout.JAVA_LONG, max - 8, i);
                 blocks.add(block);
             }
             assertThrows(HeapExhaustedException.class, () -> big.allocate(1));
             big.verify();
-            for (int i = 0; i < 3; i++) {
+            for (int i = 0; i < 8; i++) {
                 assertEquals(i, blocks.get(i).get(ValueLayout.JAVA_LONG, max - 8));
                 big.free(blocks.get(i));
             }

@@ -1,43 +1,45 @@
 package io.hce.memory.internal.heap;
 
 /**
- * The layout of a block in a {@link TlsfHeap} region: a 16-byte header followed by the payload.
+ * The layout of a block in a {@link HeapShard}: a 16-byte header followed by the payload, and the shard's
+ * block-start bitmap beside the region.
  *
  * <pre>
- *   0                   1                   2                   3
- *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
- *  +-------------------------------------------------------------+-+
- *  |          Block size in bytes, header included (31 bits)      |U|  SIZE_AND_USED_OFFSET  (0)
- *  +-------------------------------------------------------------+-+
- *  |        Distance to the left neighbour's header, in bytes        |  LEFT_OFFSET_OFFSET    (4)
- *  +-----------------------------------------------------------------+
- *  |   Previous block in this block's list, as a granule index       |  PREVIOUS_OFFSET       (8)
- *  +-----------------------------------------------------------------+
- *  |   Next block in this block's list, as a granule index           |  NEXT_OFFSET          (12)
- *  +-----------------------------------------------------------------+
- *  |                    Payload (size - 16 bytes) ...                |  HEADER_LENGTH        (16)
- *  +-----------------------------------------------------------------+
+ *   A used block                                     A free block
+ *   0               4               8                0               4               8      12
+ *  +-------------+-+---------------+----------------+ +-------------+-+---------------+------+------+
+ *  | size (31)   |U| left offset   | state (64 bits)| | size (31)   |0| left offset   | prev | next |
+ *  +-------------+-+---------------+----------------+ +-------------+-+---------------+------+------+
+ *  | payload (size - 16 bytes) ...                  | | (nothing: free blocks need no payload)   |
+ *
+ *   SIZE_AND_USED_OFFSET (0), LEFT_OFFSET_OFFSET (4), STATE_OFFSET (8) = PREVIOUS_OFFSET (8), NEXT_OFFSET (12)
  * </pre>
  * <ul>
- *   <li>The first word holds the size in its low 31 bits and the used flag (U) in bit 31, as in Cachelot's
- *       {@code meta}. Sizes are multiples of {@link #GRANULE}, so payloads are 16-byte aligned.</li>
- *   <li>The left offset chains every block to its left neighbour; the size chains it to its right one.</li>
- *   <li>A free block is in the free list of its size class; a used block is in the LRU list. The two
- *       links serve whichever list the block is in, so a block needs no bytes beyond its header for them,
- *       and free blocks need no payload at all. Links are granule indices (the block's offset in the
- *       region divided by 16), unsigned 32-bit, so a region spans up to {@link #MAX_REGION_BYTES}; 0 is no
- *       block (granule 0 is always a border).</li>
- *   <li><b>Border blocks</b> are headers alone (size 16, used), at both ends of every chunk: merging stops
- *       at them, and no block crosses a chunk's edge.</li>
+ *   <li>The first word holds the block's size, header included, in its low 31 bits and the used flag
+ *       (U) in bit 31, as in Cachelot's {@code meta}. Sizes are multiples of {@link #GRANULE}, so payloads
+ *       are 16-byte aligned. The left offset chains every block to its left neighbour, the size to its right
+ *       one: merging finds both in O(1).</li>
+ *   <li>A used block's second half is its {@linkplain BlockState state}: the stamp that names this
+ *       allocation of the block, its pin count and its flags. It is the only word of a block that another
+ *       thread may write without the shard's lock (with a compare-and-set).</li>
+ *   <li>A free block's second half links it into the free list of its size class, as granule indices
+ *       (the block's offset in the shard divided by 16; 0 is no block, granule 0 being the left border).</li>
+ *   <li><b>Border blocks</b> are headers alone (size 16, used, state 0), at both ends of the shard: merging
+ *       stops at them. State 0 has no stamp, so no handle ever names a border.</li>
  * </ul>
- * A header whose block has been merged into a neighbour gets size 0, a left offset no block can have
- * ({@code 0xDEADBEEF}, not a multiple of 16) and, as its previous link, its own granule salted per heap:
- * it never looks like a block again, and a second free of it is recognised as one.
+ *
+ * <h2>The block-start bitmap</h2>
+ * One bit per granule of the shard, set where a block (used or free) starts. Split sets a bit, merge clears
+ * the absorbed header's bit. It is what makes a stale reference certain to be recognised: once a block is
+ * merged away, the bytes of its old header may become another value's payload and hold anything, but its
+ * bit is clear, so its position is no longer read as a header. It costs 1/128 of the region (0.8%),
+ * allocated beside it.
  */
 final class BlockLayout {
 
     static final int SIZE_AND_USED_OFFSET = 0;
     static final int LEFT_OFFSET_OFFSET = 4;
+    static final int STATE_OFFSET = 8;
     static final int PREVIOUS_OFFSET = 8;
     static final int NEXT_OFFSET = 12;
     static final int HEADER_LENGTH = 16;
@@ -54,14 +56,17 @@ final class BlockLayout {
     /** A border block is a header alone. */
     static final int BORDER_SIZE = HEADER_LENGTH;
 
-    /** The largest chunk: its blocks' sizes and offsets must fit 31 bits. */
-    static final long MAX_CHUNK_BYTES = (1L << 31) - GRANULE;
-
-    /** Links are unsigned 32-bit granule indices. */
-    static final long MAX_REGION_BYTES = (1L << 32) * GRANULE;
+    /** The largest shard: a handle names a block by a 26-bit granule index within its shard. */
+    static final long MAX_SHARD_BYTES = 1L << 30;
 
     /** The link value meaning "no block". */
     static final int NO_BLOCK = 0;
+
+    /** Bytes of block-start bitmap for a shard of {@code shardBytes}: one bit a granule, in whole longs. */
+    static long bitmapBytesFor(long shardBytes) {
+        long granules = shardBytes >>> GRANULE_SHIFT;
+        return ((granules + 63) >>> 6) << 3;
+    }
 
     private BlockLayout() {
     }

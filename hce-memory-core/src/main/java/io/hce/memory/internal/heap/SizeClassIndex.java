@@ -64,6 +64,19 @@ final class SizeClassIndex {
     }
 
     /**
+     * @param sizeClass a class
+     * @return the largest block size the class can hold
+     */
+    static long largestSizeIn(int sizeClass) {
+        if (sizeClass < SUB_CLASSES) {
+            return (long) sizeClass << BlockLayout.GRANULE_SHIFT;
+        }
+        int log2 = (sizeClass >>> SUB_CLASS_SHIFT) + SMALL_LIMIT_LOG2 - 1;
+        long step = 1L << (log2 - SUB_CLASS_SHIFT);
+        return (1L << log2) + (sizeClass & (SUB_CLASSES - 1)) * step + step - 1;
+    }
+
+    /**
      * @param size a block size
      * @return the first non-empty class whose blocks are all at least {@code size}, or -1
      */
@@ -107,7 +120,11 @@ final class SizeClassIndex {
         }
     }
 
-    /** @return the highest non-empty class, or -1: where the largest free block is */
+    /**
+     * Read without the owner's lock, this is a hint: it may miss a change another thread has just made.
+     *
+     * @return the highest non-empty class, or -1: where the largest free block is
+     */
     int highestNonEmptyClass() {
         if (firstLevelBitmap == 0) {
             return -1;

@@ -1,0 +1,795 @@
+package io.hce.memory.internal.heap;
+
+import io.hce.memory.internal.concurrent.FieldHandles;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+import static io.hce.memory.internal.heap.BlockLayout.BORDER_SIZE;
+import static io.hce.memory.internal.heap.BlockLayout.GRANULE;
+import static io.hce.memory.internal.heap.BlockLayout.GRANULE_SHIFT;
+import static io.hce.memory.internal.heap.BlockLayout.HEADER_LENGTH;
+import static io.hce.memory.internal.heap.BlockLayout.LEFT_OFFSET_OFFSET;
+import static io.hce.memory.internal.heap.BlockLayout.MIN_BLOCK_SIZE;
+import static io.hce.memory.internal.heap.BlockLayout.NEXT_OFFSET;
+import static io.hce.memory.internal.heap.BlockLayout.NO_BLOCK;
+import static io.hce.memory.internal.heap.BlockLayout.PREVIOUS_OFFSET;
+import static io.hce.memory.internal.heap.BlockLayout.SIZE_AND_USED_OFFSET;
+import static io.hce.memory.internal.heap.BlockLayout.SIZE_MASK;
+import static io.hce.memory.internal.heap.BlockLayout.STATE_OFFSET;
+import static io.hce.memory.internal.heap.BlockLayout.USED_FLAG;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * One shard of a {@link ShardedHeap}: Cachelot's memalloc over a part of the region, with its own lock,
+ * size-class index, block-start bitmap and eviction hand.
+ *
+ * <h2>Layout</h2>
+ * {@code [border | one free block | border]} at first, blocks per {@link BlockLayout}. Offsets are relative
+ * to the shard; a shard is at most {@link BlockLayout#MAX_SHARD_BYTES}, so sizes and left offsets fit their
+ * 31 and 32 bits.
+ *
+ * <h2>Allocate</h2>
+ * The request plus header, rounded to a granule, is the block size {@code b}. The head of {@code b}'s own
+ * class is tried first (a cache's values of one size reuse each other's blocks: one compare, no walk);
+ * otherwise {@link SizeClassIndex} finds the first non-empty class whose blocks all fit (two bit scans).
+ * Only if both fail is the own class's list walked for a block that fits behind its head: the bounded
+ * search that makes the heap never fail while a free block fits, paid only on the path that would
+ * otherwise fail or evict. The block is split when the rest can be a block. A new block gets the next
+ * stamp and is unreferenced.
+ *
+ * <h2>Free</h2>
+ * Merged at once with a free left neighbour (through its left offset) and a free right one (through its
+ * size); the absorbed headers' start bits are cleared. Two free blocks are never adjacent.
+ *
+ * <h2>Concurrency</h2>
+ * Everything but the state word is guarded by the shard's lock, a test-and-set lock that records its
+ * holder (so a callback that calls back into its own shard is refused, not deadlocked). The state word is
+ * changed without the lock, by compare-and-set ({@link #pin}, {@link #unpin}, {@link #free}, {@link #read}'s
+ * reference bit), and whoever makes a block {@linkplain BlockState#isReleasable releasable} takes the lock
+ * and releases it. The rules are written once, in the package documentation.
+ */
+final class HeapShard {
+
+    /** The first block after the left border. */
+    static final long FIRST_BLOCK = BORDER_SIZE;
+
+    private static final VarHandle STATE = JAVA_LONG.varHandle();
+    private static final VarHandle HOLDER = FieldHandles.of(MethodHandles.lookup(), "holder", Thread.class);
+    private static final byte POISON = (byte) 0xDB;
+
+    private final int index;
+    private final MemorySegment memory;
+    private final MemorySegment starts;
+    private final long byteSize;
+    private final long rightBorder;
+    private final boolean poison;
+    private final SizeClassIndex classes = new SizeClassIndex();
+    private final EvictionPolicy policy = EvictionPolicy.standard();
+
+    @SuppressWarnings("unused") // through HOLDER
+    private volatile Thread holder;
+
+    // guarded by the lock; read by statistics under it
+    private int lastStamp;
+    private long usedBytes;
+    private long freeBytes;
+    private long usedBlocks;
+    private long allocations;
+    private long frees;
+    private long evictions;
+
+    /**
+     * Lays the shard out in {@code memory}.
+     *
+     * @param index  the shard's number in its heap, as handles carry it
+     * @param memory the shard's bytes, 16-byte aligned, at most {@link BlockLayout#MAX_SHARD_BYTES}
+     * @param starts its block-start bitmap, {@link BlockLayout#bitmapBytesFor} bytes, zeroed here
+     * @param poison whether freed memory is filled with a pattern that {@link #firstUnpoisoned} checks
+     */
+    HeapShard(int index, MemorySegment memory, MemorySegment starts, boolean poison) {
+        this.index = index;
+        this.memory = memory;
+        this.starts = starts;
+        this.byteSize = memory.byteSize();
+        this.rightBorder = byteSize - BORDER_SIZE;
+        this.poison = poison;
+        starts.fill((byte) 0);
+        if (poison) {
+            memory.fill(POISON);
+        }
+        long blockSize = byteSize - 2L * BORDER_SIZE;
+        writeBorder(0, 0);
+        writeHeader(FIRST_BLOCK, blockSize, false, BORDER_SIZE);
+        writeBorder(rightBorder, blockSize);
+        markStart(0);
+        markStart(FIRST_BLOCK);
+        markStart(rightBorder);
+        insertFree(FIRST_BLOCK, blockSize);
+        freeBytes = blockSize;
+    }
+
+    /** @return the largest payload a shard of {@code shardBytes} can ever hand out */
+    static long maxPayloadFor(long shardBytes) {
+        return (shardBytes & -GRANULE) - 2L * BORDER_SIZE - HEADER_LENGTH;
+    }
+
+    /** @return the block size that holds {@code byteSize} bytes of payload */
+    static long blockSizeFor(long byteSize) {
+        return Math.max(MIN_BLOCK_SIZE, (byteSize + HEADER_LENGTH + GRANULE - 1) & -GRANULE);
+    }
+
+    int index() {
+        return index;
+    }
+
+    long byteSize() {
+        return byteSize;
+    }
+
+    long address() {
+        return memory.address();
+    }
+
+    // ---- the lock -----------------------------------------------------------------------------------------
+
+    boolean tryLock() {
+        return holder == null && HOLDER.compareAndSet(this, null, Thread.currentThread());
+    }
+
+    /**
+     * Takes the lock, spinning briefly and then yielding (a holder runs a bounded amount of work, but may
+     * be descheduled).
+     *
+     * @throws IllegalStateException if the calling thread holds it: an eviction callback called back in
+     */
+    void lock() {
+        Thread me = Thread.currentThread();
+        if (HOLDER.compareAndSet(this, null, me)) {
+            return;
+        }
+        checkNotHolder();
+        for (int spins = 0; !(holder == null && HOLDER.compareAndSet(this, null, me)); spins++) {
+            if (spins < 64) {
+                Thread.onSpinWait();
+            } else {
+                Thread.yield();
+            }
+        }
+    }
+
+    void unlock() {
+        HOLDER.setRelease(this, null);
+    }
+
+    /** @throws IllegalStateException if the calling thread holds the lock: an eviction callback called back in */
+    void checkNotHolder() {
+        if (holder == Thread.currentThread()) {
+            throw new IllegalStateException("an eviction callback must not call back into its heap");
+        }
+    }
+
+    // ---- under the lock -----------------------------------------------------------------------------------
+
+    /**
+     * @param blockSize a size from {@link #blockSizeFor}
+     * @param pins      the pins the new block starts with (the caller's)
+     * @return the new block's handle, or 0 when no free block fits
+     */
+    long allocate(long blockSize, long pins) {
+        long block = findFree(blockSize);
+        return block < 0 ? 0 : take(block, blockSize, pins);
+    }
+
+    /** As {@link #allocate}, evicting what the policy chooses when nothing fits. */
+    long allocateOrEvict(long blockSize, long pins, VictimSink sink) {
+        long block = findFree(blockSize);
+        if (block < 0) {
+            block = policy.makeRoom(this, blockSize, sink);
+            if (block < 0) {
+                return 0;
+            }
+            policy.allocatedAt(block, blockSize);
+        }
+        return take(block, blockSize, pins);
+    }
+
+    /**
+     * Gives a releasable block back to the free lists, merging it with its free neighbours.
+     *
+     * @return the header offset of the free block it became part of
+     */
+    long release(long block) {
+        long size = sizeAt(block);
+        usedBytes -= size;
+        freeBytes += size;
+        usedBlocks--;
+        if (poison) {
+            memory.asSlice(block + HEADER_LENGTH, size - HEADER_LENGTH).fill(POISON);
+        }
+        long left = block - leftOffsetAt(block);
+        if (!isUsed(left)) {
+            long leftSize = sizeAt(left);
+            removeFree(left, leftSize);
+            absorb(block);
+            block = left;
+            size += leftSize;
+        }
+        long right = block + size;
+        if (!isUsed(right)) {
+            long rightSize = sizeAt(right);
+            removeFree(right, rightSize);
+            absorb(right);
+            size += rightSize;
+        }
+        writeHeader(block, size, false, leftOffsetAt(block));
+        setLeftOffset(block + size, size);
+        insertFree(block, size);
+        return block;
+    }
+
+    /** Releases a block freed through {@link #free} or {@link #unpin}, counting it as a free. */
+    void releaseFreed(long block) {
+        release(block);
+        frees++;
+    }
+
+    /**
+     * Evicts a live unpinned block: claims it, tells the sink, and releases it.
+     *
+     * @param state the state the caller read, live with no pins
+     * @return the free block it merged into, or -1 if the state has changed since (pinned, touched, freed)
+     */
+    long evict(long block, long state, VictimSink sink) {
+        long evicting = (state & ~(BlockState.LIVE | BlockState.REFERENCED)) | BlockState.EVICTING;
+        if (!STATE.compareAndSet(memory, block + STATE_OFFSET, state, evicting)) {
+            return -1;
+        }
+        try {
+            sink.evicted(BlockState.handle(BlockState.stamp(state), index, block),
+                    memory.address() + block + HEADER_LENGTH, sizeAt(block) - HEADER_LENGTH);
+        } catch (Throwable t) {
+            STATE.setVolatile(memory, block + STATE_OFFSET, state); // nobody else changes an evicting block
+            throw t;
+        }
+        evictions++;
+        return release(block);
+    }
+
+    /**
+     * Resizes a used block in place: shrinks it by splitting, or grows it into a free right neighbour.
+     *
+     * @return whether the block now has room for {@code newBlockSize}; unchanged when false
+     */
+    boolean tryResize(long block, long newBlockSize) {
+        long size = sizeAt(block);
+        if (newBlockSize <= size) {
+            if (size - newBlockSize >= MIN_BLOCK_SIZE) {
+                setSize(block, newBlockSize, true);
+                usedBytes -= size - newBlockSize;
+                freeBytes += size - newBlockSize;
+                long tail = block + newBlockSize;
+                writeHeader(tail, size - newBlockSize, false, newBlockSize);
+                setLeftOffset(tail + size - newBlockSize, size - newBlockSize);
+                markStart(tail);
+                mergeWithFreeRight(tail, size - newBlockSize);
+            }
+            return true;
+        }
+        long right = block + size;
+        if (isUsed(right) || size + sizeAt(right) < newBlockSize) {
+            return false;
+        }
+        long rightSize = sizeAt(right);
+        removeFree(right, rightSize);
+        absorb(right);
+        long total = size + rightSize;
+        long rest = total - newBlockSize;
+        long grown = rest >= MIN_BLOCK_SIZE ? newBlockSize : total;
+        setSize(block, grown, true);
+        usedBytes += grown - size;
+        freeBytes -= grown - size;
+        if (grown < total) {
+            long tail = block + grown;
+            writeHeader(tail, rest, false, grown);
+            setLeftOffset(tail + rest, rest);
+            markStart(tail);
+            insertFree(tail, rest);
+        } else {
+            setLeftOffset(block + total, total);
+        }
+        return true;
+    }
+
+    private void mergeWithFreeRight(long block, long size) {
+        long right = block + size;
+        if (!isUsed(right)) {
+            long rightSize = sizeAt(right);
+            removeFree(right, rightSize);
+            absorb(right);
+            size += rightSize;
+            setSize(block, size, false);
+            setLeftOffset(block + size, size);
+        }
+        if (poison) {
+            memory.asSlice(block + HEADER_LENGTH, size - HEADER_LENGTH).fill(POISON);
+        }
+        insertFree(block, size);
+    }
+
+    /** @return the first byte offset in {@code [from, to)} of the shard that does not hold the poison, or -1 */
+    long firstUnpoisoned(long from, long to) {
+        for (long offset = from; offset < to; offset++) {
+            if (memory.get(JAVA_BYTE, offset) != POISON) {
+                return offset;
+            }
+        }
+        return -1;
+    }
+
+    /** Fills {@code [from, to)} with the poison again, after a damaged range was reported. */
+    void repoison(long from, long to) {
+        memory.asSlice(from, to - from).fill(POISON);
+    }
+
+    long usedBytes() {
+        return usedBytes;
+    }
+
+    long freeBytes() {
+        return freeBytes;
+    }
+
+    long usedBlocks() {
+        return usedBlocks;
+    }
+
+    long allocations() {
+        return allocations;
+    }
+
+    long frees() {
+        return frees;
+    }
+
+    long evictions() {
+        return evictions;
+    }
+
+    /** @return the payload of the largest free block, 0 when there is none */
+    long largestFreePayload() {
+        int sizeClass = classes.highestNonEmptyClass();
+        if (sizeClass < 0) {
+            return 0;
+        }
+        long largest = 0;
+        for (int granule = classes.head(sizeClass); granule != NO_BLOCK; granule = nextAt(offsetOf(granule))) {
+            largest = Math.max(largest, sizeAt(offsetOf(granule)));
+        }
+        return largest - HEADER_LENGTH;
+    }
+
+    // ---- without the lock ---------------------------------------------------------------------------------
+
+    /**
+     * A hint, read without the lock: whether some free block might hold {@code blockSize}. False means that
+     * none did at some moment during the call.
+     */
+    boolean mightFit(long blockSize) {
+        int sizeClass = classes.highestNonEmptyClass();
+        return sizeClass >= 0 && SizeClassIndex.largestSizeIn(sizeClass) >= blockSize;
+    }
+
+    /**
+     * @return the state of the block at {@code block} if it is the allocation {@code stamp} names, else 0
+     */
+    long validState(long block, int stamp) {
+        if (block < FIRST_BLOCK || block >= rightBorder || !isStart(block)
+                || (memory.get(JAVA_INT, block + SIZE_AND_USED_OFFSET) & USED_FLAG) == 0) {
+            return 0;
+        }
+        long state = (long) STATE.getVolatile(memory, block + STATE_OFFSET);
+        return BlockState.stamp(state) == stamp ? state : 0;
+    }
+
+    /** @return true if the block was live and is now pinned once more */
+    boolean pin(long block, int stamp) {
+        for (;;) {
+            long state = validState(block, stamp);
+            if (!BlockState.isLive(state)) {
+                return false;
+            }
+            if (BlockState.pins(state) == BlockState.MAX_PINS) {
+                throw new IllegalStateException("a block can be pinned at most " + BlockState.MAX_PINS + " times at once");
+            }
+            if (STATE.compareAndSet(memory, block + STATE_OFFSET, state, (state + BlockState.ONE_PIN) | BlockState.REFERENCED)) {
+                return true;
+            }
+        }
+    }
+
+    /**
+     * Drops a pin; the last pin of a freed block releases it.
+     *
+     * @return false if the block has no pins or is not the allocation {@code stamp} names (nothing changed)
+     */
+    boolean unpin(long block, int stamp) {
+        checkNotHolder();
+        for (;;) {
+            long state = validState(block, stamp);
+            if (state == 0 || BlockState.pins(state) == 0) {
+                return false;
+            }
+            long next = state - BlockState.ONE_PIN;
+            if (STATE.compareAndSet(memory, block + STATE_OFFSET, state, next)) {
+                if (BlockState.isReleasable(next)) {
+                    lock();
+                    try {
+                        releaseFreed(block);
+                    } finally {
+                        unlock();
+                    }
+                }
+                return true;
+            }
+        }
+    }
+
+    /**
+     * Frees a live block: at once if it has no pins, else when its last pin is dropped.
+     *
+     * @return false if the block is not live under that stamp (freed or evicted already): nothing changed
+     */
+    boolean free(long block, int stamp) {
+        checkNotHolder();
+        for (;;) {
+            long state = validState(block, stamp);
+            if (!BlockState.isLive(state)) {
+                return false;
+            }
+            long next = state & ~(BlockState.LIVE | BlockState.REFERENCED);
+            if (STATE.compareAndSet(memory, block + STATE_OFFSET, state, next)) {
+                if (BlockState.isReleasable(next)) {
+                    lock();
+                    try {
+                        releaseFreed(block);
+                    } finally {
+                        unlock();
+                    }
+                }
+                return true;
+            }
+        }
+    }
+
+    /** Sets the block's referenced bit, if it is live and the bit is clear. @return whether it is live */
+    boolean touch(long block, int stamp) {
+        long state = validState(block, stamp);
+        if (!BlockState.isLive(state)) {
+            return false;
+        }
+        if ((state & BlockState.REFERENCED) == 0) {
+            STATE.compareAndSet(memory, block + STATE_OFFSET, state, state | BlockState.REFERENCED);
+        }
+        return true;
+    }
+
+    /**
+     * Copies bytes out of a block without a lock or a pin, and checks afterwards that the block was that
+     * allocation all along: an optimistic read, as {@code StampedLock.tryOptimisticRead} and
+     * {@code validate}. Marks the block referenced.
+     *
+     * @return false if the block is not (or stopped being, during the copy) the allocation {@code stamp}
+     *         names; {@code dst} may then hold anything in the copied range
+     * @throws IndexOutOfBoundsException if the range is not inside the block's payload
+     */
+    boolean read(long block, int stamp, long offset, MemorySegment dst, long dstOffset, long length) {
+        long state = validState(block, stamp);
+        if (!BlockState.isReadable(state)) {
+            return false;
+        }
+        long capacity = sizeAt(block) - HEADER_LENGTH;
+        if (offset < 0 || length < 0 || offset > capacity - length) {
+            if (!BlockState.isReadable(validState(block, stamp))) {
+                return false;
+            }
+            throw new IndexOutOfBoundsException("bytes " + offset + " to " + (offset + length)
+                    + " are not inside the block's " + capacity + "-byte payload");
+        }
+        MemorySegment.copy(memory, block + HEADER_LENGTH + offset, dst, dstOffset, length);
+        VarHandle.loadLoadFence();
+        long after = validState(block, stamp);
+        if (!BlockState.isReadable(after)) {
+            return false;
+        }
+        if ((after & (BlockState.REFERENCED | BlockState.LIVE)) == BlockState.LIVE) {
+            STATE.compareAndSet(memory, block + STATE_OFFSET, after, after | BlockState.REFERENCED);
+        }
+        return true;
+    }
+
+    /** @return the payload capacity of the block, which the caller knows to be live */
+    long payloadCapacity(long block) {
+        return sizeAt(block) - HEADER_LENGTH;
+    }
+
+    // ---- for eviction policies (under the lock) -----------------------------------------------------------
+
+    long rightBorder() {
+        return rightBorder;
+    }
+
+    long sizeAt(long block) {
+        return memory.get(JAVA_INT, block + SIZE_AND_USED_OFFSET) & SIZE_MASK;
+    }
+
+    boolean isUsed(long block) {
+        return (memory.get(JAVA_INT, block + SIZE_AND_USED_OFFSET) & USED_FLAG) != 0;
+    }
+
+    long stateAt(long block) {
+        return (long) STATE.getVolatile(memory, block + STATE_OFFSET);
+    }
+
+    void clearReferenced(long block, long state) {
+        STATE.compareAndSet(memory, block + STATE_OFFSET, state, state & ~BlockState.REFERENCED);
+    }
+
+    /** @return the first block starting at or after {@code offset} (the right border at the latest) */
+    long blockAtOrAfter(long offset) {
+        long granule = offset >>> GRANULE_SHIFT;
+        long word = granule >>> 6;
+        long bits = starts.get(JAVA_LONG, word << 3) & (-1L << (granule & 63));
+        while (bits == 0) {
+            bits = starts.get(JAVA_LONG, ++word << 3);
+        }
+        return ((word << 6) + Long.numberOfTrailingZeros(bits)) << GRANULE_SHIFT;
+    }
+
+    /** @return the start of the block that contains {@code offset} (scans the bitmap leftwards) */
+    long blockContaining(long offset) {
+        long granule = offset >>> GRANULE_SHIFT;
+        long word = granule >>> 6;
+        long bits = starts.get(JAVA_LONG, word << 3) & (-1L >>> (63 - (granule & 63)));
+        while (bits == 0) {
+            bits = starts.get(JAVA_LONG, --word << 3);
+        }
+        return ((word << 6) + 63 - Long.numberOfLeadingZeros(bits)) << GRANULE_SHIFT;
+    }
+
+    boolean isStart(long block) {
+        long granule = block >>> GRANULE_SHIFT;
+        return (starts.get(JAVA_LONG, (granule >>> 6) << 3) & (1L << (granule & 63))) != 0;
+    }
+
+    // ---- verification -------------------------------------------------------------------------------------
+
+    /**
+     * Walks the shard and every list, checking every invariant. Under the lock.
+     *
+     * @return null when all hold, else the first broken one
+     */
+    String verify() {
+        if (sizeAt(0) != BORDER_SIZE || !isUsed(0) || sizeAt(rightBorder) != BORDER_SIZE || !isUsed(rightBorder)
+                || !isStart(0) || !isStart(rightBorder)) {
+            return "border blocks damaged";
+        }
+        long walkedUsed = 0;
+        long walkedFree = 0;
+        long usedCount = 0;
+        long freeCount = 0;
+        long previousSize = BORDER_SIZE;
+        boolean previousFree = false;
+        long block = FIRST_BLOCK;
+        while (block < rightBorder) {
+            long size = sizeAt(block);
+            String where = "block at " + block + " (size " + size + ")";
+            if (size < MIN_BLOCK_SIZE || (size & (GRANULE - 1)) != 0 || block + size > rightBorder) {
+                return where + ": bad size";
+            }
+            if (leftOffsetAt(block) != previousSize) {
+                return where + ": left offset " + leftOffsetAt(block) + " != left neighbour's size " + previousSize;
+            }
+            if (!isStart(block) || blockAtOrAfter(block + GRANULE) != block + size) {
+                return where + ": block-start bitmap disagrees with the chain of blocks";
+            }
+            boolean free = !isUsed(block);
+            if (free && previousFree) {
+                return where + ": two adjacent free blocks";
+            }
+            if (free) {
+                walkedFree += size;
+                freeCount++;
+            } else {
+                long state = stateAt(block);
+                if (BlockState.stamp(state) == 0 || (state & BlockState.EVICTING) != 0
+                        || BlockState.isReleasable(state)) {
+                    return where + ": used block in state " + Long.toHexString(state);
+                }
+                walkedUsed += size;
+                usedCount++;
+            }
+            previousSize = size;
+            previousFree = free;
+            block += size;
+        }
+        if (leftOffsetAt(rightBorder) != previousSize) {
+            return "right border's left offset " + leftOffsetAt(rightBorder) + " != " + previousSize;
+        }
+        if (walkedUsed != usedBytes || walkedFree != freeBytes || usedCount != usedBlocks) {
+            return "accounting: walked " + walkedUsed + " used / " + walkedFree + " free bytes in " + usedCount
+                    + " used blocks, books say " + usedBytes + " / " + freeBytes + " in " + usedBlocks;
+        }
+        return verifyFreeLists(freeCount);
+    }
+
+    private String verifyFreeLists(long freeCount) {
+        long listed = 0;
+        for (int sizeClass = 0; sizeClass < SizeClassIndex.classCount(); sizeClass++) {
+            int head = classes.head(sizeClass);
+            if ((head != NO_BLOCK) != classes.isMarkedNonEmpty(sizeClass)) {
+                return "class " + sizeClass + ": bitmap says " + classes.isMarkedNonEmpty(sizeClass) + ", list head " + head;
+            }
+            int previous = NO_BLOCK;
+            for (int granule = head; granule != NO_BLOCK; granule = nextAt(offsetOf(granule))) {
+                long block = offsetOf(granule);
+                if (isUsed(block) || SizeClassIndex.classOf(sizeAt(block)) != sizeClass || previousAt(block) != previous) {
+                    return "class " + sizeClass + ": block at " + block + " is used, misfiled or mislinked";
+                }
+                if (++listed > freeCount) {
+                    return "free lists hold more blocks than the shard (a cycle?)";
+                }
+                previous = granule;
+            }
+        }
+        if (classes.hasStrayFirstLevelBit()) {
+            return "first-level bitmap disagrees with the second-level bitmaps";
+        }
+        return listed == freeCount ? null : "free lists hold " + listed + " blocks, the shard " + freeCount;
+    }
+
+    // ---- allocation internals -----------------------------------------------------------------------------
+
+    private long findFree(long size) {
+        int head = classes.head(SizeClassIndex.classOf(size));
+        if (head != NO_BLOCK && sizeAt(offsetOf(head)) >= size) {
+            return offsetOf(head);
+        }
+        int sizeClass = classes.findClassAtLeast(size);
+        if (sizeClass >= 0) {
+            return offsetOf(classes.head(sizeClass));
+        }
+        for (int granule = head; granule != NO_BLOCK; granule = nextAt(offsetOf(granule))) {
+            if (sizeAt(offsetOf(granule)) >= size) {
+                return offsetOf(granule);
+            }
+        }
+        return -1;
+    }
+
+    private long take(long block, long blockSize, long pins) {
+        long size = sizeAt(block);
+        removeFree(block, size);
+        long rest = size - blockSize;
+        if (rest >= MIN_BLOCK_SIZE) {
+            long remainder = block + blockSize;
+            writeHeader(remainder, rest, false, blockSize);
+            setLeftOffset(remainder + rest, rest);
+            markStart(remainder);
+            insertFree(remainder, rest);
+            size = blockSize;
+        }
+        setSize(block, size, true);
+        int stamp = nextStamp();
+        STATE.setRelease(memory, block + STATE_OFFSET, BlockState.live(stamp, pins));
+        VarHandle.storeStoreFence(); // the new stamp is seen before the new owner's payload (optimistic reads)
+        usedBytes += size;
+        freeBytes -= size;
+        usedBlocks++;
+        allocations++;
+        return BlockState.handle(stamp, index, block);
+    }
+
+    private int nextStamp() {
+        int stamp = ++lastStamp;
+        if (stamp == 0) {
+            stamp = ++lastStamp;
+        }
+        return stamp;
+    }
+
+    /** A header swallowed by a merge: no longer a block start, and poisoned like the rest of a free block. */
+    private void absorb(long block) {
+        clearStart(block);
+        if (poison) {
+            memory.asSlice(block, HEADER_LENGTH).fill(POISON);
+        }
+    }
+
+    private void insertFree(long block, long size) {
+        int sizeClass = SizeClassIndex.classOf(size);
+        int head = classes.head(sizeClass);
+        setPrevious(block, NO_BLOCK);
+        setNext(block, head);
+        if (head != NO_BLOCK) {
+            setPrevious(offsetOf(head), granuleOf(block));
+        }
+        classes.setHead(sizeClass, granuleOf(block));
+    }
+
+    private void removeFree(long block, long size) {
+        int previous = previousAt(block);
+        int next = nextAt(block);
+        if (previous != NO_BLOCK) {
+            setNext(offsetOf(previous), next);
+        } else {
+            classes.setHead(SizeClassIndex.classOf(size), next);
+        }
+        if (next != NO_BLOCK) {
+            setPrevious(offsetOf(next), previous);
+        }
+    }
+
+    // ---- header and bitmap access -------------------------------------------------------------------------
+
+    private void writeHeader(long block, long size, boolean used, long leftOffset) {
+        setSize(block, size, used);
+        memory.set(JAVA_INT, block + LEFT_OFFSET_OFFSET, (int) leftOffset);
+    }
+
+    private void writeBorder(long block, long leftOffset) {
+        writeHeader(block, BORDER_SIZE, true, leftOffset);
+        memory.set(JAVA_LONG, block + STATE_OFFSET, 0L);
+    }
+
+    private void setSize(long block, long size, boolean used) {
+        memory.set(JAVA_INT, block + SIZE_AND_USED_OFFSET, (int) size | (used ? USED_FLAG : 0));
+    }
+
+    private long leftOffsetAt(long block) {
+        return Integer.toUnsignedLong(memory.get(JAVA_INT, block + LEFT_OFFSET_OFFSET));
+    }
+
+    private void setLeftOffset(long block, long leftOffset) {
+        memory.set(JAVA_INT, block + LEFT_OFFSET_OFFSET, (int) leftOffset);
+    }
+
+    private int previousAt(long block) {
+        return memory.get(JAVA_INT, block + PREVIOUS_OFFSET);
+    }
+
+    private int nextAt(long block) {
+        return memory.get(JAVA_INT, block + NEXT_OFFSET);
+    }
+
+    private void setPrevious(long block, int granule) {
+        memory.set(JAVA_INT, block + PREVIOUS_OFFSET, granule);
+    }
+
+    private void setNext(long block, int granule) {
+        memory.set(JAVA_INT, block + NEXT_OFFSET, granule);
+    }
+
+    private void markStart(long block) {
+        long granule = block >>> GRANULE_SHIFT;
+        long word = (granule >>> 6) << 3;
+        starts.set(JAVA_LONG, word, starts.get(JAVA_LONG, word) | (1L << (granule & 63)));
+    }
+
+    private void clearStart(long block) {
+        long granule = block >>> GRANULE_SHIFT;
+        long word = (granule >>> 6) << 3;
+        starts.set(JAVA_LONG, word, starts.get(JAVA_LONG, word) & ~(1L << (granule & 63)));
+    }
+
+    private static int granuleOf(long block) {
+        return (int) (block >>> GRANULE_SHIFT);
+    }
+
+    private static long offsetOf(int granule) {
+        return Integer.toUnsignedLong(granule) << GRANULE_SHIFT;
+    }
+}

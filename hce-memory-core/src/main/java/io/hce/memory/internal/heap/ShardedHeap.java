@@ -1,0 +1,424 @@
+package io.hce.memory.internal.heap;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The engine behind {@code FixedHeap}: one region cut into equal {@link HeapShard}s, each with its own lock,
+ * and the protocol that lets many threads share them.
+ *
+ * <h2>Sharing protocol: pins, stamps and optimistic reads</h2>
+ * A block is named by a <em>handle</em>: its shard, its position and the <em>stamp</em> of this allocation of
+ * it ({@link BlockState}). Whatever happens to the block, a handle never names a later allocation of the same
+ * memory: the block-start bitmap says whether a header is there at all, and the stamp in the header says
+ * whether it is the same allocation. So a stale handle (its block freed or evicted since) is recognised,
+ * never read through.
+ * <ul>
+ *   <li><b>Reads without a pin</b> copy out and validate afterwards ({@link HeapShard#read}): no atomic at all
+ *       when the block's referenced bit is already set, one compare-and-set when it is not. A block evicted
+ *       or freed during the copy makes the read report a miss; its bytes are never returned.</li>
+ *   <li><b>Pins</b> are for holding a block: its memory is not reused while a pin is held. A pin is one
+ *       compare-and-set on the block's own header, an unpin another; eviction passes pinned blocks by, and
+ *       {@code free} of a pinned block is completed by its last unpin (memcached's and OHC's reference
+ *       counts). A block handed out by the handle API starts pinned by its creator, so it cannot be taken
+ *       while it is being written, before its owner has published it.</li>
+ * </ul>
+ * Epoch-based reclamation was the other candidate: one fence per read section and no write to the block.
+ * It was not chosen because one slow reader (a request that holds a value across a pause) would hold back
+ * every eviction of the heap, where a pin holds back only its block; and because an epoch per thread needs
+ * a registry of every reader thread, virtual threads included. Optimistic reads take from it what matters:
+ * the common read writes nothing shared.
+ *
+ * <h2>Scaling</h2>
+ * There is no lock of the whole heap. A thread allocates in its home shard (its thread id, hashed) and moves
+ * on to the next shard when that one is busy ({@code tryLock}) or full, so threads that collide spread out
+ * instead of queueing; a block is freed in its own shard. With {@code s} shards and {@code t} threads, a
+ * thread waits only when every shard it tries is busy, and the chance that its home shard is busy is about
+ * {@code t/s} times the fraction of time a holder spends in it. The default shard count is 4 per processor
+ * (at most 64, at least 4 MiB each), so on 16 cores 64 shards see on average one thread in four, and on 64
+ * cores 64 shards one thread each; reads take no lock at all, so a read-mostly cache scales with the cores
+ * whatever the shard count. Eviction is per shard (as memcached's per-class LRUs and OHC's segments), so a
+ * thread that evicts holds up only the threads that need its shard, and they move to another.
+ *
+ * <h2>Good fit</h2>
+ * A request fails or evicts only when no shard has a free block that fits: shards whose size-class bitmaps
+ * say nothing fits are passed without their lock (a hint read without it), the others are asked under it.
+ * The cost on the path that would otherwise fail is one bitmap read per shard, plus the bounded search of
+ * {@link HeapShard}'s own class in the shards that might fit.
+ */
+public final class ShardedHeap {
+
+    /** Shards are at least this large when a heap is cut for concurrency (not when cut for size). */
+    static final long MIN_SHARD_BYTES = 4L << 20;
+
+    private final HeapShard[] shards;
+    private final int mask;
+    private final long shardBytes;
+    private final long maxPayload;
+
+    /**
+     * Lays the shards out in {@code memory}: the region's {@code capacity} bytes, then the bitmaps.
+     *
+     * @param memory   at least {@link #bytesFor}{@code (capacity, shardCount)} bytes, 16-byte aligned
+     * @param capacity the region's size
+     * @param shardCount a power of two from {@link #shardCountFor}, or any power of two the region can hold
+     * @param poison   whether freed memory is poisoned (checked mode)
+     */
+    public ShardedHeap(MemorySegment memory, long capacity, int shardCount, boolean poison) {
+        this.shardBytes = shardBytesFor(capacity, shardCount);
+        this.shards = new HeapShard[shardCount];
+        this.mask = shardCount - 1;
+        long bitmapBytes = BlockLayout.bitmapBytesFor(shardBytes);
+        long bitmaps = regionBytesRounded(capacity);
+        for (int i = 0; i < shardCount; i++) {
+            shards[i] = new HeapShard(i, memory.asSlice(i * shardBytes, shardBytes),
+                    memory.asSlice(bitmaps + i * bitmapBytes, bitmapBytes), poison);
+        }
+        this.maxPayload = HeapShard.maxPayloadFor(shardBytes);
+    }
+
+    /**
+     * @param capacity   a region's size
+     * @param processors the processors to serve
+     * @return the default shard count: enough shards of at most 1 GiB to cover the region, and for
+     *         concurrency up to 4 per processor of at least {@value #MIN_SHARD_BYTES} bytes; a power of two
+     */
+    public static int shardCountFor(long capacity, int processors) {
+        int needed = ceilingPowerOfTwo((capacity + BlockLayout.MAX_SHARD_BYTES - 1) / BlockLayout.MAX_SHARD_BYTES);
+        long bySize = Math.max(1, capacity / MIN_SHARD_BYTES);
+        int wanted = Integer.highestOneBit((int) Math.min(Math.min(bySize, 4L * processors), BlockState.MAX_SHARDS));
+        return Math.max(needed, wanted);
+    }
+
+    /** @return the fewest shards a region of {@code capacity} can have (shards are at most 1 GiB) */
+    public static int minShardCountFor(long capacity) {
+        return ceilingPowerOfTwo((capacity + BlockLayout.MAX_SHARD_BYTES - 1) / BlockLayout.MAX_SHARD_BYTES);
+    }
+
+    /** @return the bytes of native memory a heap of {@code capacity} in {@code shardCount} shards takes */
+    public static long bytesFor(long capacity, int shardCount) {
+        return regionBytesRounded(capacity) + shardCount * BlockLayout.bitmapBytesFor(shardBytesFor(capacity, shardCount));
+    }
+
+    /** @return the largest payload a heap of {@code capacity} in {@code shardCount} shards can hand out */
+    public static long maxPayloadFor(long capacity, int shardCount) {
+        return HeapShard.maxPayloadFor(shardBytesFor(capacity, shardCount));
+    }
+
+    private static long shardBytesFor(long capacity, int shardCount) {
+        return Math.min(BlockLayout.MAX_SHARD_BYTES, capacity / shardCount & -BlockLayout.GRANULE);
+    }
+
+    private static long regionBytesRounded(long capacity) {
+        return (capacity + BlockLayout.GRANULE - 1) & -BlockLayout.GRANULE;
+    }
+
+    private static int ceilingPowerOfTwo(long n) {
+        return n <= 1 ? 1 : Integer.highestOneBit((int) (n - 1)) << 1;
+    }
+
+    /** @return the largest payload any request can get: a wholly free shard's */
+    public long maxPayload() {
+        return maxPayload;
+    }
+
+    public int shardCount() {
+        return shards.length;
+    }
+
+    // ---- allocation ---------------------------------------------------------------------------------------
+
+    /**
+     * @param byteSize 1 … {@link #maxPayload()}
+     * @param pins     the pins the block starts with
+     * @return the new block's handle, or 0 when no free block of any shard fits
+     */
+    public long allocate(long byteSize, long pins) {
+        long blockSize = HeapShard.blockSizeFor(byteSize);
+        int home = home();
+        boolean skipped = false;
+        for (int i = 0; i <= mask; i++) {
+            HeapShard shard = shards[(home + i) & mask];
+            if (!shard.mightFit(blockSize)) {
+                continue;
+            }
+            if (!shard.tryLock()) {
+                skipped = true;
+                continue;
+            }
+            try {
+                long handle = shard.allocate(blockSize, pins);
+                if (handle != 0) {
+                    return handle;
+                }
+            } finally {
+                shard.unlock();
+            }
+        }
+        return skipped ? allocateWaiting(blockSize, pins, home) : 0;
+    }
+
+    private long allocateWaiting(long blockSize, long pins, int home) {
+        for (int i = 0; i <= mask; i++) {
+            HeapShard shard = shards[(home + i) & mask];
+            if (!shard.mightFit(blockSize)) {
+                continue;
+            }
+            shard.lock();
+            try {
+                long handle = shard.allocate(blockSize, pins);
+                if (handle != 0) {
+                    return handle;
+                }
+            } finally {
+                shard.unlock();
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * Allocates, evicting in the home shard (then the next ones) only when no shard has a free block that fits.
+     *
+     * @return the new block's handle, or 0 when every shard's evictable blocks were not enough (the rest is pinned)
+     */
+    public long allocateOrEvict(long byteSize, long pins, VictimSink sink) {
+        long handle = allocate(byteSize, pins);
+        if (handle != 0) {
+            return handle;
+        }
+        long blockSize = HeapShard.blockSizeFor(byteSize);
+        int home = home();
+        for (int i = 0; i <= mask; i++) {
+            HeapShard shard = shards[(home + i) & mask];
+            shard.lock();
+            try {
+                handle = shard.allocateOrEvict(blockSize, pins, sink);
+                if (handle != 0) {
+                    return handle;
+                }
+            } finally {
+                shard.unlock();
+            }
+        }
+        return 0;
+    }
+
+    private int home() {
+        return (int) ((Thread.currentThread().threadId() * 0x9E37_79B9_7F4A_7C15L) >>> 40) & mask;
+    }
+
+    // ---- handles ------------------------------------------------------------------------------------------
+
+    /** @return the shard a handle names, or null if this heap has no such shard */
+    private HeapShard shardOf(long handle) {
+        int shard = BlockState.shardOf(handle);
+        return shard <= mask ? shards[shard] : null;
+    }
+
+    public boolean pin(long handle) {
+        HeapShard shard = shardOf(handle);
+        return shard != null && shard.pin(BlockState.blockOf(handle), BlockState.stampOf(handle));
+    }
+
+    public boolean unpin(long handle) {
+        HeapShard shard = shardOf(handle);
+        return shard != null && shard.unpin(BlockState.blockOf(handle), BlockState.stampOf(handle));
+    }
+
+    public boolean free(long handle) {
+        HeapShard shard = shardOf(handle);
+        return shard != null && shard.free(BlockState.blockOf(handle), BlockState.stampOf(handle));
+    }
+
+    public boolean touch(long handle) {
+        HeapShard shard = shardOf(handle);
+        return shard != null && shard.touch(BlockState.blockOf(handle), BlockState.stampOf(handle));
+    }
+
+    public boolean read(long handle, long offset, MemorySegment dst, long dstOffset, long length) {
+        HeapShard shard = shardOf(handle);
+        return shard != null && shard.read(BlockState.blockOf(handle), BlockState.stampOf(handle), offset, dst,
+                dstOffset, length);
+    }
+
+    /** @return the handle's state if it names a block of this heap as allocated then, else 0 */
+    public long validState(long handle) {
+        HeapShard shard = shardOf(handle);
+        return shard == null ? 0 : shard.validState(BlockState.blockOf(handle), BlockState.stampOf(handle));
+    }
+
+    /** @return whether the state is of a live block (see {@link BlockState}) */
+    public static boolean isLive(long state) {
+        return BlockState.isLive(state);
+    }
+
+    /** @return the pins in a state */
+    public static long pins(long state) {
+        return BlockState.pins(state);
+    }
+
+    /** @return the offset in the region of the payload of the block a handle names */
+    public long payloadOffset(long handle) {
+        return BlockState.shardOf(handle) * shardBytes + BlockState.blockOf(handle) + BlockLayout.HEADER_LENGTH;
+    }
+
+    /** @return the payload capacity of the live block a handle names */
+    public long payloadCapacity(long handle) {
+        return shards[BlockState.shardOf(handle)].payloadCapacity(BlockState.blockOf(handle));
+    }
+
+    /** @return the stamp a handle carries */
+    public static int stampOf(long handle) {
+        return BlockState.stampOf(handle);
+    }
+
+    /**
+     * Finds the live block whose payload starts at {@code payloadOffset} (a segment's address in the region).
+     *
+     * @param byteSize the segment's size, which must fit the block
+     * @return the block's handle
+     * @throws IllegalArgumentException if no block of this heap starts there, or it is too small
+     * @throws IllegalStateException    if the block there is free, or freed and waiting for its pins (a double free)
+     */
+    public long liveHandleAt(long payloadOffset, long byteSize) {
+        long header = payloadOffset - BlockLayout.HEADER_LENGTH;
+        if (header < 0 || (header & (BlockLayout.GRANULE - 1)) != 0 || header >= shards.length * shardBytes) {
+            throw new IllegalArgumentException("not a block of this heap: offset " + header
+                    + " is not on a block boundary inside the heap");
+        }
+        HeapShard shard = shards[(int) (header / shardBytes)];
+        shard.checkNotHolder();
+        long block = header % shardBytes;
+        if (block < HeapShard.FIRST_BLOCK || block >= shard.rightBorder()) {
+            throw new IllegalArgumentException("not a block of this heap: offset " + header + " is a border");
+        }
+        if (!shard.isStart(block)) {
+            long container = shard.blockContaining(block);
+            if (!shard.isUsed(container)) {
+                throw new IllegalStateException("double free: the block at offset " + header
+                        + " was freed already (and merged into a neighbour)");
+            }
+            throw new IllegalArgumentException("not a block of this heap: no block starts at offset " + header
+                    + ", it is inside the block at " + (header - block + container));
+        }
+        if (!shard.isUsed(block)) {
+            throw new IllegalStateException("double free: the block at offset " + header + " is free already");
+        }
+        long state = shard.stateAt(block);
+        if (!BlockState.isLive(state)) {
+            throw new IllegalStateException("double free: the block at offset " + header
+                    + ((state & BlockState.EVICTING) != 0 ? " is being evicted" : " was freed already and waits for its pins"));
+        }
+        if (byteSize > shard.payloadCapacity(block)) {
+            throw new IllegalArgumentException("not a block of this heap: " + byteSize + " bytes do not fit the "
+                    + shard.payloadCapacity(block) + "-byte block at offset " + header);
+        }
+        return BlockState.handle(BlockState.stamp(state), shard.index(), block);
+    }
+
+    /**
+     * Resizes a block in place. The caller owns the block (no other thread reads past its new end).
+     *
+     * @return whether the block now holds {@code newByteSize} bytes; unchanged when false
+     */
+    public boolean tryResize(long handle, long newByteSize) {
+        HeapShard shard = shards[BlockState.shardOf(handle)];
+        shard.lock();
+        try {
+            long block = BlockState.blockOf(handle);
+            return BlockState.isLive(shard.validState(block, BlockState.stampOf(handle)))
+                    && shard.tryResize(block, HeapShard.blockSizeFor(newByteSize));
+        } finally {
+            shard.unlock();
+        }
+    }
+
+    // ---- checked mode -------------------------------------------------------------------------------------
+
+    /**
+     * @return the region offset of the first byte in the payload of the block a handle names that does not
+     *         hold the poison, or -1 (checked mode: a write after free, found when the memory is handed out again)
+     */
+    public long firstUnpoisoned(long handle) {
+        HeapShard shard = shards[BlockState.shardOf(handle)];
+        long block = BlockState.blockOf(handle);
+        long from = block + BlockLayout.HEADER_LENGTH;
+        long found = shard.firstUnpoisoned(from, from + shard.payloadCapacity(block));
+        return found < 0 ? -1 : BlockState.shardOf(handle) * shardBytes + found;
+    }
+
+    /** Poisons the payload of the block a handle names again (after reporting a write after free in it). */
+    public void repoison(long handle) {
+        HeapShard shard = shards[BlockState.shardOf(handle)];
+        long block = BlockState.blockOf(handle);
+        shard.repoison(block + BlockLayout.HEADER_LENGTH, block + shard.sizeAt(block));
+    }
+
+    // ---- whole-heap operations ----------------------------------------------------------------------------
+
+    /** Takes every shard's lock, in order (close, verify, statistics). */
+    public void lockAll() {
+        for (HeapShard shard : shards) {
+            shard.lock();
+        }
+    }
+
+    public void unlockAll() {
+        for (HeapShard shard : shards) {
+            shard.unlock();
+        }
+    }
+
+    /** Under {@link #lockAll()}: @return null if every shard is consistent, else the first broken invariant */
+    public String verify() {
+        for (HeapShard shard : shards) {
+            String broken = shard.verify();
+            if (broken != null) {
+                return (shards.length > 1 ? "shard " + shard.index() + ": " : "") + broken;
+            }
+        }
+        return null;
+    }
+
+    /** The figures of all shards, each exact when read, under its lock. */
+    public record Figures(long usedBytes, long freeBytes, long largestFreePayload, long allocations, long frees,
+                          long evictions) {
+    }
+
+    /** @return the figures, each shard read under its own lock */
+    public Figures figures() {
+        return figures(true);
+    }
+
+    /** Under {@link #lockAll()}: @return the figures, all of one moment */
+    public Figures figuresHeld() {
+        return figures(false);
+    }
+
+    private Figures figures(boolean lock) {
+        long used = 0;
+        long free = 0;
+        long largest = 0;
+        long allocations = 0;
+        long frees = 0;
+        long evictions = 0;
+        for (HeapShard shard : shards) {
+            if (lock) {
+                shard.lock();
+            }
+            try {
+                used += shard.usedBytes();
+                free += shard.freeBytes();
+                largest = Math.max(largest, shard.largestFreePayload());
+                allocations += shard.allocations();
+                frees += shard.frees();
+                evictions += shard.evictions();
+            } finally {
+                if (lock) {
+                    shard.unlock();
+                }
+            }
+        }
+        return new Figures(used, free, largest, allocations, frees, evictions);
+    }
+}
