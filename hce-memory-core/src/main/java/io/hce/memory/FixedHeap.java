@@ -262,13 +262,10 @@ public final class FixedHeap implements AutoCloseable {
      * @throws NullPointerException     if {@code block} is {@code null}
      */
     public void free(MemorySegment block) {
-        long handle = liveHandleOf(block);
+        long offset = checkedOffsetOf(block);
+        long handle = engine.freeOwned(offset, block.byteSize());
         if (guard != null) {
-            guard.freed(handle, engine.payloadOffset(handle) - 16);
-        }
-        if (!engine.free(handle)) {
-            throw new IllegalStateException("double free: the block at 0x" + Long.toHexString(block.address())
-                    + " of heap '" + name + "' was freed or evicted by another thread meanwhile");
+            guard.freed(handle, offset - 16);
         }
     }
 
@@ -305,6 +302,88 @@ public final class FixedHeap implements AutoCloseable {
             guard.replaced(engine.payloadOffset(handle) - 16, resized);
         }
         return resized;
+    }
+
+    // ---- addresses ----------------------------------------------------------------------------------------
+
+    /**
+     * Allocates a block and returns its address, with no segment made: the segment API for code that keeps
+     * addresses (an index of {@code long}s, a native call). The block is the caller's as a segment would be.
+     *
+     * @param byteSize the block's size in bytes, 1 … {@link #maxAllocation()}
+     * @return the payload's address, 16-byte aligned, or 0 when no free block fits
+     * @throws IllegalArgumentException if {@code byteSize} is out of range
+     * @throws IllegalStateException    if the heap is closed
+     */
+    public long tryAllocateAddress(long byteSize) {
+        checkRequest(byteSize);
+        long handle = engine.allocate(byteSize, 0);
+        if (handle == NO_HANDLE) {
+            failures.incrementAndGet();
+            return 0;
+        }
+        return handedOutAddress(handle);
+    }
+
+    /**
+     * As {@link #allocateOrEvict}, by address: each victim's payload address is passed to {@code onEvict}.
+     *
+     * @param byteSize the block's size in bytes, 1 … {@link #maxAllocation()}
+     * @param onEvict  told of each victim's payload address, as {@link #allocateOrEvict}'s callback
+     * @return the payload's address, 16-byte aligned
+     * @throws HeapExhaustedException   if the blocks that can be evicted are not enough: the rest are pinned
+     * @throws IllegalArgumentException if {@code byteSize} is out of range
+     * @throws IllegalStateException    if the heap is closed, or {@code onEvict} called back into it
+     */
+    public long allocateAddressOrEvict(long byteSize, LongConsumer onEvict) {
+        Objects.requireNonNull(onEvict, "onEvict");
+        checkRequest(byteSize);
+        long handle = engine.allocateOrEvict(byteSize, 0, sink((victim, address, payload) -> onEvict.accept(address)));
+        if (handle == NO_HANDLE) {
+            failures.incrementAndGet();
+            throw exhausted(byteSize, "nothing left to evict (every other block is pinned)");
+        }
+        return handedOutAddress(handle);
+    }
+
+    /**
+     * Gives back a block allocated by address, with the checks of {@link #free(MemorySegment)}.
+     *
+     * @param address a payload address this heap handed out and has not taken back
+     * @throws IllegalArgumentException if there is no block of this heap at {@code address}
+     * @throws IllegalStateException    if the block is free already (or was evicted), or the heap is closed
+     */
+    public void freeAddress(long address) {
+        checkOpen();
+        long offset = address - region.address();
+        if (offset < 0 || offset >= capacity) {
+            throw new IllegalArgumentException("not a block of heap '" + name + "': address 0x" + Long.toHexString(address));
+        }
+        long handle;
+        try {
+            handle = engine.freeOwned(offset, 1);
+        } catch (IllegalStateException | IllegalArgumentException e) {
+            throw guard != null ? guard.explain(e, offset - 16) : e;
+        }
+        if (guard != null) {
+            guard.freed(handle, offset - 16);
+        }
+    }
+
+    /**
+     * As {@link #touch(MemorySegment)}, by address.
+     *
+     * @param address a payload address this heap handed out and has not taken back
+     * @throws IllegalArgumentException if there is no block of this heap at {@code address}
+     * @throws IllegalStateException    if the block is free, or the heap is closed
+     */
+    public void touchAddress(long address) {
+        checkOpen();
+        long offset = address - region.address();
+        if (offset < 0 || offset >= capacity) {
+            throw new IllegalArgumentException("not a block of heap '" + name + "': address 0x" + Long.toHexString(address));
+        }
+        engine.touch(engine.liveHandleAt(offset, 1));
     }
 
     // ---- handles ------------------------------------------------------------------------------------------
@@ -605,6 +684,14 @@ public final class FixedHeap implements AutoCloseable {
         return segment;
     }
 
+    private long handedOutAddress(long handle) {
+        if (guard != null) {
+            checkPoison(handle);
+            guard.allocated(handle, engine.payloadOffset(handle) - 16, engine.payloadCapacity(handle), MemorySegment.NULL);
+        }
+        return region.address() + engine.payloadOffset(handle);
+    }
+
     private long handedOutHandle(long handle) {
         if (guard != null) {
             checkPoison(handle);
@@ -640,25 +727,35 @@ public final class FixedHeap implements AutoCloseable {
 
     /** @return the handle of the live block {@code block} is the segment of, checked as far as the mode allows */
     private long liveHandleOf(MemorySegment block) {
+        long offset = checkedOffsetOf(block);
+        try {
+            return engine.liveHandleAt(offset, block.byteSize());
+        } catch (IllegalStateException | IllegalArgumentException e) {
+            throw guard != null ? guard.explain(e, offset - 16) : e;
+        }
+    }
+
+    /**
+     * @return the region offset of a segment of this heap; in checked mode, once it is checked to be the
+     *         segment handed out for the live block there
+     */
+    private long checkedOffsetOf(MemorySegment block) {
         Objects.requireNonNull(block, "block");
         if (!block.isNative() || block.scope() != region.scope()) {
             throw new IllegalArgumentException("not a block of heap '" + name + "': " + block);
         }
         checkOpen();
         long offset = block.address() - region.address();
-        long handle;
-        try {
-            handle = engine.liveHandleAt(offset, block.byteSize());
-        } catch (IllegalStateException | IllegalArgumentException e) {
-            if (guard != null) {
+        if (guard != null) {
+            long handle;
+            try {
+                handle = engine.liveHandleAt(offset, block.byteSize());
+            } catch (IllegalStateException | IllegalArgumentException e) {
                 throw guard.explain(e, offset - 16);
             }
-            throw e;
-        }
-        if (guard != null) {
             guard.checkSegment(handle, offset - 16, block);
         }
-        return handle;
+        return offset;
     }
 
     private long pinnedPayload(long handle) {

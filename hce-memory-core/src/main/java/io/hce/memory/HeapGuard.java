@@ -45,7 +45,10 @@ final class HeapGuard {
         return (int) (handle >>> 32);
     }
 
-    /** A block is handed out: {@code segment} is the segment given to the caller, or null for a handle. */
+    /**
+     * A block is handed out: {@code segment} is the segment given to the caller, {@link MemorySegment#NULL}
+     * for an address, or null for a handle.
+     */
     void allocated(long handle, long header, long capacity, MemorySegment segment) {
         blocks.put(header, new Record(stamp(handle), header, capacity, new Throwable("allocated in heap '" + heap
                 + "' on thread " + Thread.currentThread().getName()), segment));
@@ -83,8 +86,8 @@ final class HeapGuard {
      */
     void checkSegment(long handle, long header, MemorySegment segment) {
         Record record = blocks.get(header);
-        if (record == null || record.segment == segment) {
-            return;
+        if (record == null || record.segment == segment || record.segment == MemorySegment.NULL) {
+            return; // NULL: handed out by address, so any segment of it will do
         }
         if (record.segment == null) {
             throw new IllegalStateException("a segment of heap '" + heap + "' at 0x" + Long.toHexString(segment.address())

@@ -231,6 +231,15 @@ final class HeapShard {
         return block;
     }
 
+    /**
+     * Frees an owned live block (no pins: nobody else has its stamp), counting it as a free. The state is
+     * cleared with a release store before the header is reused, so a racing compare-and-set fails.
+     */
+    void releaseOwned(long block) {
+        STATE.setRelease(memory, block + STATE_OFFSET, 0L);
+        releaseFreed(block);
+    }
+
     /** Releases a block freed through {@link #free} or {@link #unpin}, counting it as a free. */
     void releaseFreed(long block) {
         release(block);

@@ -273,22 +273,57 @@ public final class ShardedHeap {
     }
 
     /**
-     * Finds the live block whose payload starts at {@code payloadOffset} (a segment's address in the region).
+     * Finds the live block whose payload starts at {@code payloadOffset} (a segment's or an address's place in
+     * the region), without its shard's lock: exact when the caller owns the block.
      *
      * @param byteSize the segment's size, which must fit the block
      * @return the block's handle
      * @throws IllegalArgumentException if no block of this heap starts there, or it is too small
-     * @throws IllegalStateException    if the block there is free, or freed and waiting for its pins (a double free)
+     * @throws IllegalStateException    if the block there is free, or freed and waiting for its pins (a double
+     *                                  free), or the calling thread is in an eviction callback of its shard
      */
     public long liveHandleAt(long payloadOffset, long byteSize) {
+        HeapShard shard = shardAt(payloadOffset);
+        shard.checkNotHolder();
+        return locate(shard, payloadOffset, byteSize);
+    }
+
+    /**
+     * Frees an owned block (one handed out as a segment or an address, whose stamp nobody else has), under its
+     * shard's lock, with the checks of {@link #liveHandleAt}: no compare-and-set, the lock orders it.
+     *
+     * @return the block's handle, stale now
+     * @throws IllegalStateException also if the block is pinned (it was handed out as a handle)
+     */
+    public long freeOwned(long payloadOffset, long byteSize) {
+        HeapShard shard = shardAt(payloadOffset);
+        shard.lock();
+        try {
+            long handle = locate(shard, payloadOffset, byteSize);
+            long block = BlockState.blockOf(handle);
+            if (BlockState.pins(shard.stateAt(block)) != 0) {
+                throw new IllegalStateException("the block at offset " + (payloadOffset - BlockLayout.HEADER_LENGTH)
+                        + " is pinned: it was handed out as a handle; free it by its handle");
+            }
+            shard.releaseOwned(block);
+            return handle;
+        } finally {
+            shard.unlock();
+        }
+    }
+
+    private HeapShard shardAt(long payloadOffset) {
         long header = payloadOffset - BlockLayout.HEADER_LENGTH;
         if (header < 0 || (header & (BlockLayout.GRANULE - 1)) != 0 || header >= shards.length * shardBytes) {
             throw new IllegalArgumentException("not a block of this heap: offset " + header
                     + " is not on a block boundary inside the heap");
         }
-        HeapShard shard = shards[(int) (header / shardBytes)];
-        shard.checkNotHolder();
-        long block = header % shardBytes;
+        return shards[(int) (header / shardBytes)];
+    }
+
+    private long locate(HeapShard shard, long payloadOffset, long byteSize) {
+        long header = payloadOffset - BlockLayout.HEADER_LENGTH;
+        long block = header - (long) shard.index() * shardBytes;
         if (block < HeapShard.FIRST_BLOCK || block >= shard.rightBorder()) {
             throw new IllegalArgumentException("not a block of this heap: offset " + header + " is a border");
         }
