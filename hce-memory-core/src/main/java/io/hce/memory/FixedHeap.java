@@ -326,6 +326,23 @@ public final class FixedHeap implements AutoCloseable {
     }
 
     /**
+     * As {@link #tryAllocateAddress}, throwing when nothing fits.
+     *
+     * @param byteSize the block's size in bytes, 1 … {@link #maxAllocation()}
+     * @return the payload's address, 16-byte aligned
+     * @throws HeapExhaustedException   if no free block can hold it; the heap is unchanged
+     * @throws IllegalArgumentException if {@code byteSize} is out of range
+     * @throws IllegalStateException    if the heap is closed
+     */
+    public long allocateAddress(long byteSize) {
+        long address = tryAllocateAddress(byteSize);
+        if (address == 0) {
+            throw exhausted(byteSize, "no free block"); // counted by tryAllocateAddress
+        }
+        return address;
+    }
+
+    /**
      * As {@link #allocateOrEvict}, by address: each victim's payload address is passed to {@code onEvict}.
      *
      * @param byteSize the block's size in bytes, 1 … {@link #maxAllocation()}

@@ -13,57 +13,54 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.infra.Blackhole;
 
-import java.lang.foreign.MemorySegment;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Target 5, Cachelot's own benchmark shapes, per operation (an allocation or a free), FixedHeap against the
- * C allocator through critical downcalls in the same run, for a 16 MiB and a 1 GiB heap:
+ * FixedHeap against the C allocator through critical downcalls, in the same run, one thread, by address
+ * (the API a cache's index of {@code long}s uses; no segment is made). Per operation, an allocation or a free:
  * <ul>
- *   <li>{@code fill*}: sizes uniform in [4, 4080] allocated until about 95% of the heap is used, then all
- *       freed in shuffled order;</li>
- *   <li>{@code steady*}: the heap kept at about 80%: each operation pair frees a random live block and
- *       allocates a new one of random size.</li>
+ *   <li>{@code shuffled*}: sizes uniform in [16, 4096] ([4, 4096] at 1 GiB) allocated until 80% of the heap
+ *       is used, then all freed in shuffled order; at 1 MiB the heap stays in the CPU caches;</li>
+ *   <li>{@code inOrder*}: the same, freed in allocation order: Cachelot's {@code benchmark_memalloc.cpp},
+ *       one heap reused round after round;</li>
+ *   <li>{@code steady*}: the heap kept at 80%: each pair of operations frees a random live block and
+ *       allocates one of a random size.</li>
  * </ul>
- * The fill benchmarks count their operations in {@link Operations}: read {@code fill*:operations}, in
- * operations per microsecond; the steady ones score nanoseconds per operation directly.
+ * The fill benchmarks count their operations in {@link Operations}: read {@code *:operations}, in
+ * operations per microsecond; the steady ones score nanoseconds per operation directly. The heaps have one
+ * shard, as a single thread uses them (FixedHeapThreadsBenchmark measures sharing).
  */
 @State(Scope.Thread)
 public class FixedHeapBenchmark extends BenchmarkDefaults {
 
-    @Param({"16", "1024"})
+    @Param({"1", "16", "1024"})
     public int heapMiB;
 
     private long[] sizes;
-    private int[] freeOrder;
-    private MemorySegment[] segments;
+    private int[] shuffledOrder;
     private long[] addresses;
     private int fillBlocks;
-    private int steadyBlocks;
     private FixedHeap heap;
 
     @Setup(Level.Trial)
     public void setUp() {
         long capacity = (long) heapMiB << 20;
         SplittableRandom random = new SplittableRandom(42);
-        int max = (int) (capacity / 1800);
-        sizes = new long[max];
+        int minSize = heapMiB >= 1024 ? 4 : 16;
+        sizes = new long[(int) (capacity / 1000)];
         long used = 0;
         int n = 0;
-        while (n < max && used + 4096 < capacity * 95 / 100) {
-            sizes[n] = 4 + random.nextInt(4077);
+        while (n < sizes.length && used + 4096 + 16 < capacity * 80 / 100) {
+            sizes[n] = minSize + random.nextInt(4096 - minSize + 1);
             used += (sizes[n] + 16 + 15) & -16;
             n++;
         }
         fillBlocks = n;
-        steadyBlocks = (int) (n * 80L / 95);
-        freeOrder = shuffled(fillBlocks, random);
-        segments = new MemorySegment[fillBlocks];
-        addresses = new long[fillBlocks];
-        heap = FixedHeap.create("benchmark", capacity);
+        shuffledOrder = shuffled(n, random);
+        addresses = new long[n];
+        heap = FixedHeap.create("benchmark", capacity, 1, false);
     }
 
     @TearDown(Level.Trial)
@@ -86,53 +83,90 @@ public class FixedHeapBenchmark extends BenchmarkDefaults {
     @Benchmark
     @BenchmarkMode(Mode.Throughput)
     @OutputTimeUnit(TimeUnit.MICROSECONDS)
-    public void fillFixedHeap(Blackhole blackhole, Operations counter) {
+    public long shuffledFixedHeap(Operations counter) {
+        FixedHeap heap = this.heap;
+        long[] addresses = this.addresses;
         for (int i = 0; i < fillBlocks; i++) {
-            segments[i] = heap.allocate(sizes[i]);
+            addresses[i] = heap.tryAllocateAddress(sizes[i]);
         }
-        for (int index : freeOrder) {
-            heap.free(segments[index]);
+        for (int index : shuffledOrder) {
+            heap.freeAddress(addresses[index]);
         }
-        blackhole.consume(fillBlocks);
         counter.operations += 2L * fillBlocks;
+        return addresses[0];
     }
 
     @Benchmark
     @BenchmarkMode(Mode.Throughput)
     @OutputTimeUnit(TimeUnit.MICROSECONDS)
-    public void fillMallocFreeCritical(Blackhole blackhole, Operations counter) throws Throwable {
+    public long shuffledMalloc(Operations counter) throws Throwable {
+        long[] addresses = this.addresses;
         for (int i = 0; i < fillBlocks; i++) {
             addresses[i] = (long) Libc.MALLOC_CRITICAL.invokeExact(sizes[i]);
         }
-        for (int index : freeOrder) {
+        for (int index : shuffledOrder) {
             Libc.FREE_CRITICAL.invokeExact(addresses[index]);
         }
-        blackhole.consume(fillBlocks);
         counter.operations += 2L * fillBlocks;
+        return addresses[0];
     }
 
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.MICROSECONDS)
+    public long inOrderFixedHeap(Operations counter) {
+        FixedHeap heap = this.heap;
+        long[] addresses = this.addresses;
+        for (int i = 0; i < fillBlocks; i++) {
+            addresses[i] = heap.tryAllocateAddress(sizes[i]);
+        }
+        for (int i = 0; i < fillBlocks; i++) {
+            heap.freeAddress(addresses[i]);
+        }
+        counter.operations += 2L * fillBlocks;
+        return addresses[0];
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.MICROSECONDS)
+    public long inOrderMalloc(Operations counter) throws Throwable {
+        long[] addresses = this.addresses;
+        for (int i = 0; i < fillBlocks; i++) {
+            addresses[i] = (long) Libc.MALLOC_CRITICAL.invokeExact(sizes[i]);
+        }
+        for (int i = 0; i < fillBlocks; i++) {
+            Libc.FREE_CRITICAL.invokeExact(addresses[i]);
+        }
+        counter.operations += 2L * fillBlocks;
+        return addresses[0];
+    }
+
+    /** The heap at 80%, for the steady mix: its own heap, and as many blocks live in the C allocator. */
     @State(Scope.Thread)
     public static class Steady {
-        MemorySegment[] live;
-        long[] liveAddresses;
+        long[] live;
+        long[] liveMalloc;
         FixedHeap heap;
-        SplittableRandom random = new SplittableRandom(7);
+        int minSize;
+        final SplittableRandom random = new SplittableRandom(7);
 
         @Setup(Level.Trial)
         public void setUp(FixedHeapBenchmark benchmark) throws Throwable {
-            heap = FixedHeap.create("steady", (long) benchmark.heapMiB << 20);
-            live = new MemorySegment[benchmark.steadyBlocks];
-            liveAddresses = new long[benchmark.steadyBlocks];
+            heap = FixedHeap.create("steady", (long) benchmark.heapMiB << 20, 1, false);
+            minSize = benchmark.heapMiB >= 1024 ? 4 : 16;
+            live = new long[benchmark.fillBlocks];
+            liveMalloc = new long[benchmark.fillBlocks];
             for (int i = 0; i < live.length; i++) {
-                live[i] = heap.allocate(benchmark.sizes[i]);
-                liveAddresses[i] = (long) Libc.MALLOC_CRITICAL.invokeExact(benchmark.sizes[i]);
+                live[i] = heap.tryAllocateAddress(benchmark.sizes[i]);
+                liveMalloc[i] = (long) Libc.MALLOC_CRITICAL.invokeExact(benchmark.sizes[i]);
             }
         }
 
         @TearDown(Level.Trial)
         public void tearDown() throws Throwable {
             heap.close();
-            for (long address : liveAddresses) {
+            for (long address : liveMalloc) {
                 Libc.FREE_CRITICAL.invokeExact(address);
             }
         }
@@ -141,22 +175,27 @@ public class FixedHeapBenchmark extends BenchmarkDefaults {
     /** One free of a random live block and one allocation of a random size: two operations. */
     @Benchmark
     @OperationsPerInvocation(2)
-    public MemorySegment steadyFixedHeap(Steady steady) {
+    public long steadyFixedHeap(Steady steady) {
         int victim = steady.random.nextInt(steady.live.length);
-        steady.heap.free(steady.live[victim]);
-        return steady.live[victim] = steady.heap.allocate(4 + steady.random.nextInt(4077));
+        steady.heap.freeAddress(steady.live[victim]);
+        long address = steady.heap.tryAllocateAddress(steady.minSize + steady.random.nextInt(4097 - steady.minSize));
+        if (address == 0) { // fragmentation: rare at 80%; a block of the smallest size always fits
+            address = steady.heap.allocateAddress(steady.minSize);
+        }
+        return steady.live[victim] = address;
     }
 
     /** The same with the C allocator. */
     @Benchmark
     @OperationsPerInvocation(2)
-    public long steadyMallocFreeCritical(Steady steady) throws Throwable {
-        int victim = steady.random.nextInt(steady.liveAddresses.length);
-        Libc.FREE_CRITICAL.invokeExact(steady.liveAddresses[victim]);
-        return steady.liveAddresses[victim] = (long) Libc.MALLOC_CRITICAL.invokeExact((long) (4 + steady.random.nextInt(4077)));
+    public long steadyMalloc(Steady steady) throws Throwable {
+        int victim = steady.random.nextInt(steady.liveMalloc.length);
+        Libc.FREE_CRITICAL.invokeExact(steady.liveMalloc[victim]);
+        return steady.liveMalloc[victim] = (long) Libc.MALLOC_CRITICAL.invokeExact(
+                (long) (steady.minSize + steady.random.nextInt(4097 - steady.minSize)));
     }
 
-    private static int[] shuffled(int count, SplittableRandom random) {
+    static int[] shuffled(int count, SplittableRandom random) {
         int[] order = new int[count];
         for (int i = 0; i < count; i++) {
             order[i] = i;

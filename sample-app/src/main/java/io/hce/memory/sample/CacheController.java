@@ -1,5 +1,6 @@
 package io.hce.memory.sample;
 
+import io.hce.memory.HeapExhaustedException;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
@@ -13,9 +14,14 @@ import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
 
+import java.nio.charset.StandardCharsets;
+
 /**
  * The cache over HTTP: {@code PUT /cache/{key}} stores the request body, {@code GET /cache/{key}} returns it
  * (404 once deleted or evicted), {@code DELETE /cache/{key}} removes it, {@code GET /cache} counts.
+ * A key has 1 to {@value OffHeapCache#MAX_KEY_BYTES} bytes in UTF-8 ({@code 400} otherwise); a value too
+ * large for the heap gets {@code 413}, and a put that finds every evictable block pinned at that moment
+ * {@code 503}.
  */
 @RestController
 @RequestMapping("/cache")
@@ -67,11 +73,20 @@ final class CacheController {
         if (key.isBlank()) {
             throw new BadRequest("the key must not be empty");
         }
+        if (key.getBytes(StandardCharsets.UTF_8).length > OffHeapCache.MAX_KEY_BYTES) {
+            throw new BadRequest("the key must have at most " + OffHeapCache.MAX_KEY_BYTES + " bytes in UTF-8");
+        }
     }
 
     @ExceptionHandler
     ProblemDetail badRequest(BadRequest e) {
         return ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, e.getMessage());
+    }
+
+    /** Every block that could have been evicted for the value was pinned at that moment: try again. */
+    @ExceptionHandler
+    ProblemDetail exhausted(HeapExhaustedException e) {
+        return ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE, e.getMessage());
     }
 
     @ExceptionHandler

@@ -60,6 +60,9 @@ final class HeapShard {
     private static final VarHandle STATE = JAVA_LONG.varHandle();
     private static final VarHandle HOLDER = FieldHandles.of(MethodHandles.lookup(), "holder", Thread.class);
     private static final byte POISON = (byte) 0xDB;
+    /** Classes that get quick lists: block sizes below 16 KiB. */
+    private static final int QUICK_CLASSES = SizeClassIndex.classOf(16 << 10);
+    private static final int QUICK_DEPTH = 16;
 
     private final int index;
     private final MemorySegment memory;
@@ -69,6 +72,18 @@ final class HeapShard {
     private final boolean poison;
     private final SizeClassIndex classes = new SizeClassIndex();
     private final EvictionPolicy policy = EvictionPolicy.standard();
+
+    /**
+     * Quick lists: blocks freed and kept whole for the next request of their class, without merging (glibc's
+     * fast bins). A quick block stays marked used, with state 0 (no stamp, so no handle names it), and counts as
+     * free. At most {@link #QUICK_DEPTH} a class and {@code byteSize / 8} bytes in all; they are merged back
+     * ({@link #flushQuick}) before any request would fail or evict, and before statistics and tryResize need them.
+     */
+    private final int[] quick = new int[QUICK_CLASSES * QUICK_DEPTH];
+    private final int[] quickCounts = new int[QUICK_CLASSES];
+    private final long quickLimit;
+    private long quickBytes;
+    private int quickBlocks; // read without the lock by mightFit
 
     @SuppressWarnings("unused") // through HOLDER
     private volatile Thread holder;
@@ -97,6 +112,7 @@ final class HeapShard {
         this.byteSize = memory.byteSize();
         this.rightBorder = byteSize - BORDER_SIZE;
         this.poison = poison;
+        this.quickLimit = byteSize / 8;
         starts.fill((byte) 0);
         if (poison) {
             memory.fill(POISON);
@@ -180,20 +196,28 @@ final class HeapShard {
      * @return the new block's handle, or 0 when no free block fits
      */
     long allocate(long blockSize, long pins) {
-        long block = findFree(blockSize);
+        int sizeClass = SizeClassIndex.classOf(blockSize);
+        if (sizeClass < QUICK_CLASSES && quickCounts[sizeClass] != 0) {
+            long block = popQuick(sizeClass, blockSize);
+            if (block >= 0) {
+                return handOut(block, sizeAt(block), pins);
+            }
+        }
+        long block = findFreeOrFlush(blockSize);
         return block < 0 ? 0 : take(block, blockSize, pins);
     }
 
     /** As {@link #allocate}, evicting what the policy chooses when nothing fits. */
     long allocateOrEvict(long blockSize, long pins, VictimSink sink) {
-        long block = findFree(blockSize);
-        if (block < 0) {
-            block = policy.makeRoom(this, blockSize, sink);
-            if (block < 0) {
-                return 0;
-            }
-            policy.allocatedAt(block, blockSize);
+        long handle = allocate(blockSize, pins);
+        if (handle != 0) {
+            return handle;
         }
+        long block = policy.makeRoom(this, blockSize, sink); // allocate has flushed the quick lists
+        if (block < 0) {
+            return 0;
+        }
+        policy.allocatedAt(block, blockSize);
         return take(block, blockSize, pins);
     }
 
@@ -240,10 +264,79 @@ final class HeapShard {
         releaseFreed(block);
     }
 
-    /** Releases a block freed through {@link #free} or {@link #unpin}, counting it as a free. */
+    /**
+     * Releases a block freed through {@link #free}, {@link #unpin} or {@link #releaseOwned}, counting it as a
+     * free: onto its quick list when there is room, else merged at once.
+     */
     void releaseFreed(long block) {
-        release(block);
         frees++;
+        long size = sizeAt(block);
+        int sizeClass = SizeClassIndex.classOf(size);
+        if (sizeClass < QUICK_CLASSES && quickCounts[sizeClass] < QUICK_DEPTH && quickBytes + size <= quickLimit) {
+            STATE.setRelease(memory, block + STATE_OFFSET, 0L);
+            if (poison) {
+                memory.asSlice(block + HEADER_LENGTH, size - HEADER_LENGTH).fill(POISON);
+            }
+            quick[sizeClass * QUICK_DEPTH + quickCounts[sizeClass]++] = granuleOf(block);
+            quickBytes += size;
+            quickBlocks++;
+            usedBytes -= size;
+            freeBytes += size;
+            usedBlocks--;
+            return;
+        }
+        release(block);
+    }
+
+    /** @return a quick block of the class with room for {@code blockSize}, taken off its list, or -1 */
+    private long popQuick(int sizeClass, long blockSize) {
+        int base = sizeClass * QUICK_DEPTH;
+        int count = quickCounts[sizeClass];
+        for (int i = count - 1; i >= 0; i--) {
+            long block = offsetOf(quick[base + i]);
+            long size = sizeAt(block);
+            if (size >= blockSize) {
+                quick[base + i] = quick[base + count - 1];
+                quickCounts[sizeClass] = count - 1;
+                quickBytes -= size;
+                quickBlocks--;
+                usedBytes += size;
+                freeBytes -= size;
+                usedBlocks++;
+                return block;
+            }
+        }
+        return -1;
+    }
+
+    /** Merges every quick block back into the free lists. */
+    void flushQuick() {
+        if (quickBlocks == 0) {
+            return;
+        }
+        for (int sizeClass = 0; sizeClass < QUICK_CLASSES; sizeClass++) {
+            int base = sizeClass * QUICK_DEPTH;
+            for (int i = quickCounts[sizeClass] - 1; i >= 0; i--) {
+                long block = offsetOf(quick[base + i]);
+                long size = sizeAt(block);
+                usedBytes += size; // release counts it as used becoming free; a quick block is free already
+                freeBytes -= size;
+                usedBlocks++;
+                release(block);
+            }
+            quickCounts[sizeClass] = 0;
+        }
+        quickBytes = 0;
+        quickBlocks = 0;
+    }
+
+    private long findFreeOrFlush(long blockSize) {
+        long block = findFree(blockSize);
+        if (block < 0 && quickBlocks != 0) {
+            flushQuick();
+            block = findFree(blockSize);
+        }
+        return block;
     }
 
     /**
@@ -289,6 +382,9 @@ final class HeapShard {
             return true;
         }
         long right = block + size;
+        if (isUsed(right) && quickBlocks != 0) {
+            flushQuick(); // the right neighbour may be a quick block
+        }
         if (isUsed(right) || size + sizeAt(right) < newBlockSize) {
             return false;
         }
@@ -370,6 +466,7 @@ final class HeapShard {
 
     /** @return the payload of the largest free block, 0 when there is none */
     long largestFreePayload() {
+        flushQuick();
         int sizeClass = classes.highestNonEmptyClass();
         if (sizeClass < 0) {
             return 0;
@@ -388,6 +485,9 @@ final class HeapShard {
      * none did at some moment during the call.
      */
     boolean mightFit(long blockSize) {
+        if (quickBlocks != 0) {
+            return true;
+        }
         int sizeClass = classes.highestNonEmptyClass();
         return sizeClass >= 0 && SizeClassIndex.largestSizeIn(sizeClass) >= blockSize;
     }
@@ -586,6 +686,22 @@ final class HeapShard {
                 || !isStart(0) || !isStart(rightBorder)) {
             return "border blocks damaged";
         }
+        java.util.Set<Long> quickListed = new java.util.HashSet<>();
+        long quickListedBytes = 0;
+        for (int sizeClass = 0; sizeClass < QUICK_CLASSES; sizeClass++) {
+            for (int i = 0; i < quickCounts[sizeClass]; i++) {
+                long block = offsetOf(quick[sizeClass * QUICK_DEPTH + i]);
+                if (!quickListed.add(block) || SizeClassIndex.classOf(sizeAt(block)) != sizeClass) {
+                    return "quick list of class " + sizeClass + ": block at " + block + " listed twice or misfiled";
+                }
+                quickListedBytes += sizeAt(block);
+            }
+        }
+        if (quickListed.size() != quickBlocks || quickListedBytes != quickBytes || quickBytes > quickLimit) {
+            return "quick lists hold " + quickListed.size() + " blocks of " + quickListedBytes + " bytes, books say "
+                    + quickBlocks + " of " + quickBytes + " (limit " + quickLimit + ")";
+        }
+        long quickWalked = 0;
         long walkedUsed = 0;
         long walkedFree = 0;
         long usedCount = 0;
@@ -612,10 +728,15 @@ final class HeapShard {
             if (free) {
                 walkedFree += size;
                 freeCount++;
+            } else if (stateAt(block) == 0) {
+                if (!quickListed.remove(block)) {
+                    return where + ": used block with no stamp, not in a quick list";
+                }
+                walkedFree += size;
+                quickWalked++;
             } else {
                 long state = stateAt(block);
-                if (BlockState.stamp(state) == 0 || (state & BlockState.EVICTING) != 0
-                        || BlockState.isReleasable(state)) {
+                if ((state & BlockState.EVICTING) != 0 || BlockState.isReleasable(state)) {
                     return where + ": used block in state " + Long.toHexString(state);
                 }
                 walkedUsed += size;
@@ -627,6 +748,9 @@ final class HeapShard {
         }
         if (leftOffsetAt(rightBorder) != previousSize) {
             return "right border's left offset " + leftOffsetAt(rightBorder) + " != " + previousSize;
+        }
+        if (!quickListed.isEmpty()) {
+            return "quick lists hold blocks that are not in the chain: " + quickListed;
         }
         if (walkedUsed != usedBytes || walkedFree != freeBytes || usedCount != usedBlocks) {
             return "accounting: walked " + walkedUsed + " used / " + walkedFree + " free bytes in " + usedCount
@@ -692,12 +816,17 @@ final class HeapShard {
             size = blockSize;
         }
         setSize(block, size, true);
-        int stamp = nextStamp();
-        STATE.setRelease(memory, block + STATE_OFFSET, BlockState.live(stamp, pins));
-        VarHandle.storeStoreFence(); // the new stamp is seen before the new owner's payload (optimistic reads)
         usedBytes += size;
         freeBytes -= size;
         usedBlocks++;
+        return handOut(block, size, pins);
+    }
+
+    /** Gives a used block (taken from the free lists or a quick list) a new stamp and its first pins. */
+    private long handOut(long block, long size, long pins) {
+        int stamp = nextStamp();
+        STATE.setRelease(memory, block + STATE_OFFSET, BlockState.live(stamp, pins));
+        VarHandle.storeStoreFence(); // the new stamp is seen before the new owner's payload (optimistic reads)
         allocations++;
         return BlockState.handle(stamp, index, block);
     }

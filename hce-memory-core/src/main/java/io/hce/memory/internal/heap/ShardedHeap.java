@@ -54,6 +54,8 @@ public final class ShardedHeap {
     private final int mask;
     private final long shardBytes;
     private final long maxPayload;
+    /** Where the next eviction starts: round robin, so that every shard churns, not only the evictors' home shards. */
+    private int evictionCursor;
 
     /**
      * Lays the shards out in {@code memory}: the region's {@code capacity} bytes, then the bitmaps.
@@ -187,9 +189,9 @@ public final class ShardedHeap {
             return handle;
         }
         long blockSize = HeapShard.blockSizeFor(byteSize);
-        int home = home();
+        int first = evictionCursor++; // racy on purpose: it only spreads evictions over the shards
         for (int i = 0; i <= mask; i++) {
-            HeapShard shard = shards[(home + i) & mask];
+            HeapShard shard = shards[(first + i) & mask];
             shard.lock();
             try {
                 handle = shard.allocateOrEvict(blockSize, pins, sink);
@@ -318,7 +320,7 @@ public final class ShardedHeap {
             throw new IllegalArgumentException("not a block of this heap: offset " + header
                     + " is not on a block boundary inside the heap");
         }
-        return shards[(int) (header / shardBytes)];
+        return mask == 0 ? shards[0] : shards[(int) (header / shardBytes)];
     }
 
     private long locate(HeapShard shard, long payloadOffset, long byteSize) {
@@ -341,8 +343,8 @@ public final class ShardedHeap {
         }
         long state = shard.stateAt(block);
         if (!BlockState.isLive(state)) {
-            throw new IllegalStateException("double free: the block at offset " + header
-                    + ((state & BlockState.EVICTING) != 0 ? " is being evicted" : " was freed already and waits for its pins"));
+            throw new IllegalStateException("double free: the block at offset " + header + (state == 0 ? " is free already"
+                    : (state & BlockState.EVICTING) != 0 ? " is being evicted" : " was freed already and waits for its pins"));
         }
         if (byteSize > shard.payloadCapacity(block)) {
             throw new IllegalArgumentException("not a block of this heap: " + byteSize + " bytes do not fit the "
