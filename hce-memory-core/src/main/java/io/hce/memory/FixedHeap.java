@@ -591,7 +591,7 @@ public final class FixedHeap implements AutoCloseable {
      */
     public long capacityOf(long handle) {
         checkOpen();
-        return engine.validState(handle) == 0 ? -1 : engine.payloadCapacity(handle);
+        return ShardedHeap.isReadable(engine.validState(handle)) ? engine.payloadCapacity(handle) : -1;
     }
 
     // ---- the whole heap -----------------------------------------------------------------------------------

@@ -42,7 +42,8 @@ class FixedHeapTest {
         assertEquals(1, a.byteSize());
         assertEquals(100, b.byteSize());
         assertEquals(0, a.address() % 16);
-        assertEquals(a.address() + 16 + 16, b.address(), "1 B takes one granule after its 16 B header");
+        assertEquals(b.address() + 16 + 112, a.address(),
+                "blocks are carved off the free block's end: 100 B take 7 granules after b's 16 B header, then a's");
         assertEquals(32 + 128, heap.statistics().usedBytes());
         heap.verify();
     }
@@ -85,8 +86,13 @@ class FixedHeapTest {
         heap.verify();
     }
 
+    /**
+     * CLOCK in address order: blocks are carved off the free block's end, so block 3 is lowest. The hand
+     * starts at the left: 3 goes first; the second request sweeps on (2, 1), gives touched block 0 a second
+     * chance, wraps, and takes the fresh block and then 0.
+     */
     @Test
-    void evictionTakesTheLeastRecentlyUsedAndTellsTheOwnerFirst() {
+    void evictionSweepsInAddressOrderGivesTouchedBlocksASecondChanceAndTellsTheOwnerFirst() {
         long size = heap.maxAllocation() / 4 - 64;
         List<MemorySegment> blocks = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
@@ -94,19 +100,19 @@ class FixedHeapTest {
             block.fill((byte) i);
             blocks.add(block);
         }
-        heap.touch(blocks.get(0)); // now the order, least recent first, is 1, 2, 3, 0
+        heap.touch(blocks.get(0));
         List<Long> evicted = new ArrayList<>();
         MemorySegment fresh = heap.allocateOrEvict(size, victim -> {
             assertTrue(victim.byteSize() >= size);
-            assertEquals(1, victim.get(ValueLayout.JAVA_BYTE, 0), "the memory is intact when the owner hears");
+            assertEquals(3, victim.get(ValueLayout.JAVA_BYTE, 0), "the memory is intact when the owner hears");
             evicted.add(victim.address());
         });
-        assertEquals(List.of(blocks.get(1).address()), evicted);
-        assertEquals(blocks.get(1).address(), fresh.address());
+        assertEquals(List.of(blocks.get(3).address()), evicted);
+        assertEquals(blocks.get(3).address(), fresh.address());
         assertEquals(1, heap.statistics().evictions());
         MemorySegment huge = heap.allocateOrEvict(heap.maxAllocation(), victim -> evicted.add(victim.address()));
-        assertEquals(List.of(blocks.get(1).address(), blocks.get(2).address(), blocks.get(3).address(),
-                blocks.get(0).address(), fresh.address()), evicted);
+        assertEquals(List.of(blocks.get(3).address(), blocks.get(2).address(), blocks.get(1).address(),
+                fresh.address(), blocks.get(0).address()), evicted);
         assertEquals(heap.maxAllocation(), huge.byteSize());
         assertEquals(5, heap.statistics().evictions());
         heap.verify();

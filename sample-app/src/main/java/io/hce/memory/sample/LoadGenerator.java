@@ -19,7 +19,9 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * {@code POST /load?seconds=10&threads=4}: drives the cache for a bounded time (at most a minute) from a few
  * threads, mixing puts, gets and deletes over 10,000 keys with values of 100 B … 20 KB, and logs a progress
- * line every second, so that every meter moves. {@code GET /load} tells whether a run is going on.
+ * line every second, so that every meter moves. {@code GET /load} tells whether a run is going on. The
+ * workers share the cache with no lock of their own (see {@link OffHeapCache}); an operation that throws is
+ * counted as an error (the first one is logged with its stack) and the worker goes on.
  */
 @RestController
 final class LoadGenerator {
@@ -60,6 +62,7 @@ final class LoadGenerator {
         LongAdder puts = new LongAdder();
         LongAdder gets = new LongAdder();
         LongAdder found = new LongAdder();
+        LongAdder errors = new LongAdder();
         long deadline = System.nanoTime() + duration.toNanos();
         long evictionsBefore = values.statistics().evictions();
         Thread[] threads = new Thread[workers];
@@ -70,18 +73,25 @@ final class LoadGenerator {
                 while (System.nanoTime() < deadline) {
                     String key = "key-" + random.nextInt(KEYS);
                     int action = random.nextInt(10);
-                    if (action < 3) {
-                        byte[] value = new byte[100 + random.nextInt(20_000)];
-                        random.nextBytes(value);
-                        cache.put(key, value);
-                        puts.increment();
-                    } else if (action < 9) {
-                        if (cache.get(key).isPresent()) {
-                            found.increment();
+                    try {
+                        if (action < 3) {
+                            byte[] value = new byte[100 + random.nextInt(20_000)];
+                            random.nextBytes(value);
+                            cache.put(key, value);
+                            puts.increment();
+                        } else if (action < 9) {
+                            if (cache.get(key).isPresent()) {
+                                found.increment();
+                            }
+                            gets.increment();
+                        } else {
+                            cache.delete(key);
                         }
-                        gets.increment();
-                    } else {
-                        cache.delete(key);
+                    } catch (RuntimeException e) { // counted and logged once; the worker goes on
+                        if (errors.sum() == 0) {
+                            LOG.error("load: an operation on " + key + " failed", e);
+                        }
+                        errors.increment();
                     }
                 }
             });
@@ -90,9 +100,9 @@ final class LoadGenerator {
             for (int second = 1; running.get(); second++) {
                 boolean done = threads[0].join(Duration.ofSeconds(1)) && allDone(threads);
                 long g = gets.sum();
-                LOG.info(String.format("load: %2d s, %,d puts, %,d gets (%.0f%% found), %,d evictions, %s", second,
-                        puts.sum(), g, g == 0 ? 0.0 : 100.0 * found.sum() / g,
-                        values.statistics().evictions() - evictionsBefore, cache.summary()));
+                LOG.info(String.format("load: %2d s, %,d puts, %,d gets (%.0f%% found), %,d evictions, %,d errors, %s",
+                        second, puts.sum(), g, g == 0 ? 0.0 : 100.0 * found.sum() / g,
+                        values.statistics().evictions() - evictionsBefore, errors.sum(), cache.summary()));
                 if (done) {
                     break;
                 }

@@ -217,8 +217,9 @@ final class HeapShard {
         if (block < 0) {
             return 0;
         }
-        policy.allocatedAt(block, blockSize);
-        return take(block, blockSize, pins);
+        long taken = take(block, blockSize, pins);
+        policy.allocatedAt(BlockState.blockOf(taken), blockSize);
+        return taken;
     }
 
     /**
@@ -235,21 +236,33 @@ final class HeapShard {
             memory.asSlice(block + HEADER_LENGTH, size - HEADER_LENGTH).fill(POISON);
         }
         long left = block - leftOffsetAt(block);
+        long right = block + size;
+        boolean rightFree = !isUsed(right);
         if (!isUsed(left)) {
             long leftSize = sizeAt(left);
-            removeFree(left, leftSize);
+            long merged = leftSize + size + (rightFree ? sizeAt(right) : 0);
+            if (rightFree) {
+                removeFree(right, sizeAt(right));
+                absorb(right);
+            }
             absorb(block);
-            block = left;
-            size += leftSize;
+            if (SizeClassIndex.classOf(merged) != SizeClassIndex.classOf(leftSize)) {
+                removeFree(left, leftSize);
+                setSize(left, merged, false);
+                insertFree(left, merged);
+            } else {
+                setSize(left, merged, false); // grows within its class: its list place holds
+            }
+            setLeftOffset(left + merged, merged);
+            return left;
         }
-        long right = block + size;
-        if (!isUsed(right)) {
+        if (rightFree) {
             long rightSize = sizeAt(right);
             removeFree(right, rightSize);
             absorb(right);
             size += rightSize;
         }
-        writeHeader(block, size, false, leftOffsetAt(block));
+        setSize(block, size, false);
         setLeftOffset(block + size, size);
         insertFree(block, size);
         return block;
@@ -261,7 +274,7 @@ final class HeapShard {
      */
     void releaseOwned(long block) {
         STATE.setRelease(memory, block + STATE_OFFSET, 0L);
-        releaseFreed(block);
+        releaseFreed(block, false);
     }
 
     /**
@@ -269,11 +282,17 @@ final class HeapShard {
      * free: onto its quick list when there is room, else merged at once.
      */
     void releaseFreed(long block) {
+        releaseFreed(block, true);
+    }
+
+    private void releaseFreed(long block, boolean clearState) {
         frees++;
         long size = sizeAt(block);
         int sizeClass = SizeClassIndex.classOf(size);
         if (sizeClass < QUICK_CLASSES && quickCounts[sizeClass] < QUICK_DEPTH && quickBytes + size <= quickLimit) {
-            STATE.setRelease(memory, block + STATE_OFFSET, 0L);
+            if (clearState) {
+                STATE.setRelease(memory, block + STATE_OFFSET, 0L);
+            }
             if (poison) {
                 memory.asSlice(block + HEADER_LENGTH, size - HEADER_LENGTH).fill(POISON);
             }
@@ -635,6 +654,11 @@ final class HeapShard {
         return memory.get(JAVA_INT, block + SIZE_AND_USED_OFFSET) & SIZE_MASK;
     }
 
+    /** @return the block's first word: its size, and the used flag as the sign bit */
+    int sizeAndUsedAt(long block) {
+        return memory.get(JAVA_INT, block + SIZE_AND_USED_OFFSET);
+    }
+
     boolean isUsed(long block) {
         return (memory.get(JAVA_INT, block + SIZE_AND_USED_OFFSET) & USED_FLAG) != 0;
     }
@@ -803,23 +827,37 @@ final class HeapShard {
         return -1;
     }
 
+    /**
+     * Takes {@code blockSize} bytes of a free block. The new block is carved off the free block's end, so the
+     * rest keeps its header and, when its class is unchanged (a large block's class spans 1/32 of its sizes),
+     * its place in its list: carving a large free block touches two headers and no list neighbour.
+     */
     private long take(long block, long blockSize, long pins) {
         long size = sizeAt(block);
-        removeFree(block, size);
         long rest = size - blockSize;
-        if (rest >= MIN_BLOCK_SIZE) {
-            long remainder = block + blockSize;
-            writeHeader(remainder, rest, false, blockSize);
-            setLeftOffset(remainder + rest, rest);
-            markStart(remainder);
-            insertFree(remainder, rest);
-            size = blockSize;
+        if (rest < MIN_BLOCK_SIZE) {
+            removeFree(block, size);
+            setSize(block, size, true);
+            usedBytes += size;
+            freeBytes -= size;
+            usedBlocks++;
+            return handOut(block, size, pins);
         }
-        setSize(block, size, true);
-        usedBytes += size;
-        freeBytes -= size;
+        if (SizeClassIndex.classOf(rest) != SizeClassIndex.classOf(size)) {
+            removeFree(block, size);
+            setSize(block, rest, false);
+            insertFree(block, rest);
+        } else {
+            setSize(block, rest, false);
+        }
+        long carved = block + rest;
+        writeHeader(carved, blockSize, true, rest);
+        setLeftOffset(carved + blockSize, blockSize);
+        markStart(carved);
+        usedBytes += blockSize;
+        freeBytes -= blockSize;
         usedBlocks++;
-        return handOut(block, size, pins);
+        return handOut(carved, blockSize, pins);
     }
 
     /** Gives a used block (taken from the free lists or a quick list) a new stamp and its first pins. */

@@ -136,6 +136,15 @@ public final class ShardedHeap {
      */
     public long allocate(long byteSize, long pins) {
         long blockSize = HeapShard.blockSizeFor(byteSize);
+        if (mask == 0) {
+            HeapShard shard = shards[0];
+            shard.lock();
+            try {
+                return shard.allocate(blockSize, pins);
+            } finally {
+                shard.unlock();
+            }
+        }
         int home = home();
         boolean skipped = false;
         for (int i = 0; i <= mask; i++) {
@@ -254,6 +263,11 @@ public final class ShardedHeap {
         return BlockState.isLive(state);
     }
 
+    /** @return whether the state is of a block that can be read: live, or being evicted */
+    public static boolean isReadable(long state) {
+        return BlockState.isReadable(state);
+    }
+
     /** @return the pins in a state */
     public static long pins(long state) {
         return BlockState.pins(state);
@@ -287,7 +301,7 @@ public final class ShardedHeap {
     public long liveHandleAt(long payloadOffset, long byteSize) {
         HeapShard shard = shardAt(payloadOffset);
         shard.checkNotHolder();
-        return locate(shard, payloadOffset, byteSize);
+        return locate(shard, payloadOffset, byteSize, false);
     }
 
     /**
@@ -301,13 +315,8 @@ public final class ShardedHeap {
         HeapShard shard = shardAt(payloadOffset);
         shard.lock();
         try {
-            long handle = locate(shard, payloadOffset, byteSize);
-            long block = BlockState.blockOf(handle);
-            if (BlockState.pins(shard.stateAt(block)) != 0) {
-                throw new IllegalStateException("the block at offset " + (payloadOffset - BlockLayout.HEADER_LENGTH)
-                        + " is pinned: it was handed out as a handle; free it by its handle");
-            }
-            shard.releaseOwned(block);
+            long handle = locate(shard, payloadOffset, byteSize, true);
+            shard.releaseOwned(BlockState.blockOf(handle));
             return handle;
         } finally {
             shard.unlock();
@@ -323,7 +332,7 @@ public final class ShardedHeap {
         return mask == 0 ? shards[0] : shards[(int) (header / shardBytes)];
     }
 
-    private long locate(HeapShard shard, long payloadOffset, long byteSize) {
+    private long locate(HeapShard shard, long payloadOffset, long byteSize, boolean pinsForbidden) {
         long header = payloadOffset - BlockLayout.HEADER_LENGTH;
         long block = header - (long) shard.index() * shardBytes;
         if (block < HeapShard.FIRST_BLOCK || block >= shard.rightBorder()) {
@@ -338,7 +347,8 @@ public final class ShardedHeap {
             throw new IllegalArgumentException("not a block of this heap: no block starts at offset " + header
                     + ", it is inside the block at " + (header - block + container));
         }
-        if (!shard.isUsed(block)) {
+        int word = shard.sizeAndUsedAt(block);
+        if (word >= 0) { // the used flag is the sign bit
             throw new IllegalStateException("double free: the block at offset " + header + " is free already");
         }
         long state = shard.stateAt(block);
@@ -346,9 +356,14 @@ public final class ShardedHeap {
             throw new IllegalStateException("double free: the block at offset " + header + (state == 0 ? " is free already"
                     : (state & BlockState.EVICTING) != 0 ? " is being evicted" : " was freed already and waits for its pins"));
         }
-        if (byteSize > shard.payloadCapacity(block)) {
+        long capacity = (word & BlockLayout.SIZE_MASK) - BlockLayout.HEADER_LENGTH;
+        if (byteSize > capacity) {
             throw new IllegalArgumentException("not a block of this heap: " + byteSize + " bytes do not fit the "
-                    + shard.payloadCapacity(block) + "-byte block at offset " + header);
+                    + capacity + "-byte block at offset " + header);
+        }
+        if (BlockState.pins(state) != 0 && pinsForbidden) {
+            throw new IllegalStateException("the block at offset " + header
+                    + " is pinned: it was handed out as a handle; free it by its handle");
         }
         return BlockState.handle(BlockState.stamp(state), shard.index(), block);
     }
