@@ -505,19 +505,16 @@ public final class FixedHeap implements AutoCloseable {
      */
     public boolean free(long handle) {
         checkOpen();
-        long header = engine.payloadOffset(handle) - 16;
         if (guard == null) {
             return engine.free(handle);
         }
-        boolean live = ShardedHeap.isLive(engine.validState(handle));
-        if (live) {
+        long header = engine.payloadOffset(handle) - 16;
+        if (engine.free(handle)) {
             guard.freed(handle, header);
+            return true;
         }
-        if (!engine.free(handle)) {
-            guard.staleFree(handle, header);
-            return false;
-        }
-        return true;
+        guard.staleFree(handle, header);
+        return false;
     }
 
     /**
@@ -724,11 +721,7 @@ public final class FixedHeap implements AutoCloseable {
             return;
         }
         engine.repoison(handle);
-        long pins = ShardedHeap.pins(engine.validState(handle));
-        engine.free(handle);
-        if (pins > 0) {
-            engine.unpin(handle);
-        }
+        engine.discard(handle);
         throw guard.writeAfterFree(region.address() + damaged, damaged);
     }
 
@@ -764,13 +757,12 @@ public final class FixedHeap implements AutoCloseable {
         checkOpen();
         long offset = block.address() - region.address();
         if (guard != null) {
-            long handle;
+            guard.checkSegment(offset - 16, block);
             try {
-                handle = engine.liveHandleAt(offset, block.byteSize());
+                engine.liveHandleAt(offset, block.byteSize());
             } catch (IllegalStateException | IllegalArgumentException e) {
                 throw guard.explain(e, offset - 16);
             }
-            guard.checkSegment(handle, offset - 16, block);
         }
         return offset;
     }

@@ -27,8 +27,11 @@ final class HeapGuard {
         volatile MemorySegment segment;
         volatile Throwable endedAt;
         volatile boolean evicted;
+        /** The allocation before this one at the same place, for reports of stale segments (one level only). */
+        final Record previous;
 
-        Record(int stamp, long header, long capacity, Throwable allocatedAt, MemorySegment segment) {
+        Record(int stamp, long header, long capacity, Throwable allocatedAt, MemorySegment segment, Record previous) {
+            this.previous = previous;
             this.stamp = stamp;
             this.header = header;
             this.capacity = capacity;
@@ -50,8 +53,15 @@ final class HeapGuard {
      * for an address, or null for a handle.
      */
     void allocated(long handle, long header, long capacity, MemorySegment segment) {
+        Record before = blocks.get(header);
+        Record previous = before == null || before.endedAt == null ? null
+                : new Record(before.stamp, header, before.capacity, before.allocatedAt, before.segment, null);
+        if (previous != null) {
+            previous.endedAt = before.endedAt;
+            previous.evicted = before.evicted;
+        }
         blocks.put(header, new Record(stamp(handle), header, capacity, new Throwable("allocated in heap '" + heap
-                + "' on thread " + Thread.currentThread().getName()), segment));
+                + "' on thread " + Thread.currentThread().getName()), segment, previous));
     }
 
     /** A segment's block was resized: the new segment is the one to give back. */
@@ -79,12 +89,12 @@ final class HeapGuard {
     }
 
     /**
-     * The segment names a live block: it must be the segment handed out for this allocation of it.
+     * A segment is given back or touched: it must be the segment handed out for the allocation there now.
      *
-     * @throws IllegalStateException for a stale segment: its block was freed or evicted, and the memory handed
-     *                               out again since
+     * @throws IllegalStateException for a stale segment: its block was freed, evicted or resized, and the
+     *                               memory handed out again since
      */
-    void checkSegment(long handle, long header, MemorySegment segment) {
+    void checkSegment(long header, MemorySegment segment) {
         Record record = blocks.get(header);
         if (record == null || record.segment == segment || record.segment == MemorySegment.NULL) {
             return; // NULL: handed out by address, so any segment of it will do
@@ -93,9 +103,14 @@ final class HeapGuard {
             throw new IllegalStateException("a segment of heap '" + heap + "' at 0x" + Long.toHexString(segment.address())
                     + " names a block handed out as a handle: use the handle");
         }
-        throw new IllegalStateException("stale segment of heap '" + heap + "': the block at 0x"
-                + Long.toHexString(segment.address()) + " it was allocated as was freed or evicted, and the memory"
-                + " has been allocated again since (at the cause); pass the segment the heap handed out");
+        Record stale = record.previous != null && record.previous.segment == segment ? record.previous : null;
+        IllegalStateException report = new IllegalStateException("stale segment of heap '" + heap + "': the block at 0x"
+                + Long.toHexString(segment.address()) + " it was handed out for was "
+                + (stale == null ? "freed, evicted or resized" : stale.evicted ? "evicted" : "freed")
+                + (record.endedAt == null ? ", and the memory is allocated again" : "")
+                + (stale != null ? " (allocated at the cause, ended at the suppressed exception)" : "")
+                + "; pass the segment the heap handed out for the live block");
+        throw stale != null ? withStacks(report, stale) : withStacks(report, record);
     }
 
     /** A free of a stale handle: a double free if {@code free} ended the block. */

@@ -6,7 +6,7 @@ package io.hce.memory.internal.heap;
  * <pre>
  *   state   63            32 31                     8 7        0
  *          +----------------+-----------------------+----------+
- *          |     stamp      |      pins (24 bits)   |  flags   |     flags: LIVE 1, REFERENCED 2, EVICTING 4
+ *          |     stamp      |      pins (24 bits)   |  flags   |     flags: LIVE 1, REFERENCED 2, EVICTING 4, OWNED 8
  *          +----------------+-----------------------+----------+
  *
  *   handle  63            32 31     26 25                       0
@@ -25,6 +25,8 @@ package io.hce.memory.internal.heap;
  *   <dt>evicting</dt><dd>claimed by eviction (only ever with no pins): still readable, no longer pinnable.</dd>
  *   <dt>freed</dt><dd>neither live nor evicting: what {@code free} leaves; the block is released to the
  *       free lists by whoever brings its pins to 0.</dd>
+ *   <dt>owned</dt><dd>handed out as a segment or an address: its owner frees it under the shard's lock with a
+ *       plain store, which is safe because no handle (no stamp) of it was ever given out.</dd>
  *   <dt>referenced</dt><dd>the CLOCK bit: set by a read or a touch, cleared by the eviction hand.</dd>
  * </dl>
  * The transitions are compare-and-sets of the whole word; their ordering rules are in the package
@@ -35,6 +37,7 @@ final class BlockState {
     static final long LIVE = 1;
     static final long REFERENCED = 2;
     static final long EVICTING = 4;
+    static final long OWNED = 8;
     static final long FLAGS = 0xFF;
 
     static final int PIN_SHIFT = 8;
@@ -50,9 +53,13 @@ final class BlockState {
     private BlockState() {
     }
 
-    /** @return the state of a block just handed out with {@code pins} pins */
+    /**
+     * @param pins 0 for a block handed out as a segment or an address (owned: its stamp is never given out, so
+     *             it cannot be pinned or freed by handle), 1 for a block handed out as a handle, pinned by its creator
+     * @return the state of a block just handed out
+     */
     static long live(int stamp, long pins) {
-        return ((long) stamp << 32) | (pins << PIN_SHIFT) | LIVE;
+        return ((long) stamp << 32) | (pins << PIN_SHIFT) | LIVE | (pins == 0 ? OWNED : 0);
     }
 
     static int stamp(long state) {

@@ -523,10 +523,16 @@ final class HeapShard {
         return BlockState.stamp(state) == stamp ? state : 0;
     }
 
+    /** @return {@link #validState}, but 0 for an owned block: handles do not pin or free those */
+    private long handleState(long block, int stamp) {
+        long state = validState(block, stamp);
+        return (state & BlockState.OWNED) == 0 ? state : 0;
+    }
+
     /** @return true if the block was live and is now pinned once more */
     boolean pin(long block, int stamp) {
         for (;;) {
-            long state = validState(block, stamp);
+            long state = handleState(block, stamp);
             if (!BlockState.isLive(state)) {
                 return false;
             }
@@ -547,7 +553,7 @@ final class HeapShard {
     boolean unpin(long block, int stamp) {
         checkNotHolder();
         for (;;) {
-            long state = validState(block, stamp);
+            long state = handleState(block, stamp);
             if (state == 0 || BlockState.pins(state) == 0) {
                 return false;
             }
@@ -574,7 +580,7 @@ final class HeapShard {
     boolean free(long block, int stamp) {
         checkNotHolder();
         for (;;) {
-            long state = validState(block, stamp);
+            long state = handleState(block, stamp);
             if (!BlockState.isLive(state)) {
                 return false;
             }

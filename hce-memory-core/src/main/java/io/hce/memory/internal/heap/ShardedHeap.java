@@ -193,11 +193,20 @@ public final class ShardedHeap {
      * @return the new block's handle, or 0 when every shard's evictable blocks were not enough (the rest is pinned)
      */
     public long allocateOrEvict(long byteSize, long pins, VictimSink sink) {
+        long blockSize = HeapShard.blockSizeFor(byteSize);
+        if (mask == 0) {
+            HeapShard shard = shards[0];
+            shard.lock();
+            try {
+                return shard.allocateOrEvict(blockSize, pins, sink);
+            } finally {
+                shard.unlock();
+            }
+        }
         long handle = allocate(byteSize, pins);
         if (handle != 0) {
             return handle;
         }
-        long blockSize = HeapShard.blockSizeFor(byteSize);
         int first = evictionCursor++; // racy on purpose: it only spreads evictions over the shards
         for (int i = 0; i <= mask; i++) {
             HeapShard shard = shards[(first + i) & mask];
@@ -309,7 +318,7 @@ public final class ShardedHeap {
      * shard's lock, with the checks of {@link #liveHandleAt}: no compare-and-set, the lock orders it.
      *
      * @return the block's handle, stale now
-     * @throws IllegalStateException also if the block is pinned (it was handed out as a handle)
+     * @throws IllegalStateException also if the block was handed out as a handle
      */
     public long freeOwned(long payloadOffset, long byteSize) {
         HeapShard shard = shardAt(payloadOffset);
@@ -318,6 +327,20 @@ public final class ShardedHeap {
             long handle = locate(shard, payloadOffset, byteSize, true);
             shard.releaseOwned(BlockState.blockOf(handle));
             return handle;
+        } finally {
+            shard.unlock();
+        }
+    }
+
+    /**
+     * Takes back a block that was just handed out and that nobody else can know of yet (checked mode undoing
+     * an allocation whose memory was found written after free), whatever API it was handed out by.
+     */
+    public void discard(long handle) {
+        HeapShard shard = shards[BlockState.shardOf(handle)];
+        shard.lock();
+        try {
+            shard.releaseOwned(BlockState.blockOf(handle));
         } finally {
             shard.unlock();
         }
@@ -332,7 +355,7 @@ public final class ShardedHeap {
         return mask == 0 ? shards[0] : shards[(int) (header / shardBytes)];
     }
 
-    private long locate(HeapShard shard, long payloadOffset, long byteSize, boolean pinsForbidden) {
+    private long locate(HeapShard shard, long payloadOffset, long byteSize, boolean ownedOnly) {
         long header = payloadOffset - BlockLayout.HEADER_LENGTH;
         long block = header - (long) shard.index() * shardBytes;
         if (block < HeapShard.FIRST_BLOCK || block >= shard.rightBorder()) {
@@ -361,9 +384,9 @@ public final class ShardedHeap {
             throw new IllegalArgumentException("not a block of this heap: " + byteSize + " bytes do not fit the "
                     + capacity + "-byte block at offset " + header);
         }
-        if (BlockState.pins(state) != 0 && pinsForbidden) {
+        if (ownedOnly && (state & BlockState.OWNED) == 0) {
             throw new IllegalStateException("the block at offset " + header
-                    + " is pinned: it was handed out as a handle; free it by its handle");
+                    + " was handed out as a handle: free it by its handle");
         }
         return BlockState.handle(BlockState.stamp(state), shard.index(), block);
     }
