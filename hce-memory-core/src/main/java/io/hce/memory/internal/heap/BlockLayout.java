@@ -23,7 +23,9 @@ package io.hce.memory.internal.heap;
  *       allocation of the block, its pin count and its flags. It is the only word of a block that another
  *       thread may write without the shard's lock (with a compare-and-set).</li>
  *   <li>A free block's second half links it into the free list of its size class, as granule indices
- *       (the block's offset in the shard divided by 16; 0 is no block, granule 0 being the left border).</li>
+ *       (the block's offset in the shard divided by 16; 0 is no block, granule 0 being the left border). The
+ *       previous link is stored shifted left by 4, so the bits where a state keeps its flags are 0 in a free
+ *       block: read as a state, a free block's links are never live or readable.</li>
  *   <li><b>Border blocks</b> are headers alone (size 16, used, state 0), at both ends of the shard: merging
  *       stops at them. State 0 has no stamp, so no handle ever names a border.</li>
  * </ul>

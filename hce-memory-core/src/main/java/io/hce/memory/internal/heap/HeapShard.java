@@ -58,6 +58,8 @@ final class HeapShard {
     static final long FIRST_BLOCK = BORDER_SIZE;
 
     private static final VarHandle STATE = JAVA_LONG.varHandle();
+    private static final VarHandle WORD = JAVA_INT.varHandle();
+    private static final VarHandle BITS = JAVA_LONG.varHandle();
     private static final VarHandle HOLDER = FieldHandles.of(MethodHandles.lookup(), "holder", Thread.class);
     private static final byte POISON = (byte) 0xDB;
     /** Classes that get quick lists: block sizes below 16 KiB. */
@@ -200,7 +202,7 @@ final class HeapShard {
         if (sizeClass < QUICK_CLASSES && quickCounts[sizeClass] != 0) {
             long block = popQuick(sizeClass, blockSize);
             if (block >= 0) {
-                return handOut(block, sizeAt(block), pins);
+                return handOut(block, pins);
             }
         }
         long block = findFreeOrFlush(blockSize);
@@ -516,7 +518,7 @@ final class HeapShard {
      */
     long validState(long block, int stamp) {
         if (block < FIRST_BLOCK || block >= rightBorder || !isStart(block)
-                || (memory.get(JAVA_INT, block + SIZE_AND_USED_OFFSET) & USED_FLAG) == 0) {
+                || ((int) WORD.getAcquire(memory, block + SIZE_AND_USED_OFFSET) & USED_FLAG) == 0) {
             return 0;
         }
         long state = (long) STATE.getVolatile(memory, block + STATE_OFFSET);
@@ -701,7 +703,7 @@ final class HeapShard {
 
     boolean isStart(long block) {
         long granule = block >>> GRANULE_SHIFT;
-        return (starts.get(JAVA_LONG, (granule >>> 6) << 3) & (1L << (granule & 63))) != 0;
+        return ((long) BITS.getAcquire(starts, (granule >>> 6) << 3) & (1L << (granule & 63))) != 0;
     }
 
     // ---- verification -------------------------------------------------------------------------------------
@@ -843,11 +845,12 @@ final class HeapShard {
         long rest = size - blockSize;
         if (rest < MIN_BLOCK_SIZE) {
             removeFree(block, size);
-            setSize(block, size, true);
+            long handle = handOut(block, pins); // the stamp before the used flag (rule 2)
+            WORD.setRelease(memory, block + SIZE_AND_USED_OFFSET, (int) size | USED_FLAG);
             usedBytes += size;
             freeBytes -= size;
             usedBlocks++;
-            return handOut(block, size, pins);
+            return handle;
         }
         if (SizeClassIndex.classOf(rest) != SizeClassIndex.classOf(size)) {
             removeFree(block, size);
@@ -857,17 +860,19 @@ final class HeapShard {
             setSize(block, rest, false);
         }
         long carved = block + rest;
-        writeHeader(carved, blockSize, true, rest);
+        long handle = handOut(carved, pins); // the stamp, then the header, then the start bit (rule 2)
+        memory.set(JAVA_INT, carved + LEFT_OFFSET_OFFSET, (int) rest);
+        WORD.setRelease(memory, carved + SIZE_AND_USED_OFFSET, (int) blockSize | USED_FLAG);
         setLeftOffset(carved + blockSize, blockSize);
         markStart(carved);
         usedBytes += blockSize;
         freeBytes -= blockSize;
         usedBlocks++;
-        return handOut(carved, blockSize, pins);
+        return handle;
     }
 
-    /** Gives a used block (taken from the free lists or a quick list) a new stamp and its first pins. */
-    private long handOut(long block, long size, long pins) {
+    /** Gives a block being handed out (from the free lists or a quick list) a new stamp and its first pins. */
+    private long handOut(long block, long pins) {
         int stamp = nextStamp();
         STATE.setRelease(memory, block + STATE_OFFSET, BlockState.live(stamp, pins));
         VarHandle.storeStoreFence(); // the new stamp is seen before the new owner's payload (optimistic reads)
@@ -886,6 +891,7 @@ final class HeapShard {
     /** A header swallowed by a merge: no longer a block start, and poisoned like the rest of a free block. */
     private void absorb(long block) {
         clearStart(block);
+        STATE.setRelease(memory, block + STATE_OFFSET, 0L); // no stamp may linger in a header that is gone
         if (poison) {
             memory.asSlice(block, HEADER_LENGTH).fill(POISON);
         }
@@ -939,8 +945,9 @@ final class HeapShard {
         memory.set(JAVA_INT, block + LEFT_OFFSET_OFFSET, (int) leftOffset);
     }
 
+    /** The previous link is kept shifted left by 4, so a free block's second half never has a state flag set. */
     private int previousAt(long block) {
-        return memory.get(JAVA_INT, block + PREVIOUS_OFFSET);
+        return memory.get(JAVA_INT, block + PREVIOUS_OFFSET) >>> 4;
     }
 
     private int nextAt(long block) {
@@ -948,17 +955,18 @@ final class HeapShard {
     }
 
     private void setPrevious(long block, int granule) {
-        memory.set(JAVA_INT, block + PREVIOUS_OFFSET, granule);
+        memory.set(JAVA_INT, block + PREVIOUS_OFFSET, granule << 4);
     }
 
     private void setNext(long block, int granule) {
         memory.set(JAVA_INT, block + NEXT_OFFSET, granule);
     }
 
+    /** Sets a start bit, after the header is written (release): a reader that sees the bit sees the header. */
     private void markStart(long block) {
         long granule = block >>> GRANULE_SHIFT;
         long word = (granule >>> 6) << 3;
-        starts.set(JAVA_LONG, word, starts.get(JAVA_LONG, word) | (1L << (granule & 63)));
+        BITS.setRelease(starts, word, starts.get(JAVA_LONG, word) | (1L << (granule & 63)));
     }
 
     private void clearStart(long block) {

@@ -20,7 +20,10 @@
  *       compare-and-set of the whole word (stamp, pins, flags), so a change is made only by a thread that has
  *       seen the latest value, and the stamp in the expected value makes a thread that lost a race with the
  *       block's reuse fail. The lock holder writes a new block's state with a release store followed by a
- *       store-store fence, before the new owner can write the payload.</li>
+ *       store-store fence, before the new owner can write the payload, and before it sets the block's used
+ *       flag and start bit (each a release store; readers load them with acquire before the state): a thread
+ *       that sees a header as a used block's sees its new stamp. A header merged away gets state 0 and its
+ *       start bit cleared; a free block's links never have a state flag set ({@code BlockLayout}).</li>
  *   <li><b>Release</b>: whoever makes a state releasable (freed, no pins) by its compare-and-set, and only that
  *       thread, takes the lock and gives the block to the free lists. Eviction claims a block (live, no pins →
  *       evicting) by compare-and-set under the lock, so a concurrent pin either came first (and eviction
