@@ -19,7 +19,9 @@ import java.util.function.LongConsumer;
  *
  * <p>The heap takes its whole region from the C allocator once, when it is created, and never grows.
  * Blocks are found in power-of-two size classes split into 32 sub-classes (two bit scans, no search),
- * split when larger than needed, and merged with free neighbours as soon as they are freed. The region is
+ * split when larger than needed, and merged with free neighbours when freed; freed blocks under 16 KiB may
+ * first wait whole in a quick list for the next request of their class (glibc's fast bins), and are merged
+ * before any request would fail or evict. The region is
  * cut into shards, each with its own lock, so that threads do not queue behind each other. When no free
  * block fits, the {@code OrEvict} methods evict blocks that have not been used lately (CLOCK: a hand sweeps
  * the shard in address order, so its victims merge into room that fits), telling their owner first.
@@ -147,8 +149,7 @@ public final class FixedHeap implements AutoCloseable {
      */
     public static FixedHeap create(String name, long capacity) {
         checkNameAndCapacity(name, capacity);
-        return new FixedHeap(name, capacity, ShardedHeap.shardCountFor(capacity, Runtime.getRuntime().availableProcessors()),
-                AllocatorOptions.fromSystemProperties().checked());
+        return new FixedHeap(name, capacity, defaultShardCount(capacity), AllocatorOptions.fromSystemProperties().checked());
     }
 
     /**
@@ -173,6 +174,15 @@ public final class FixedHeap implements AutoCloseable {
                     + " for a capacity of " + capacity + " bytes, was " + shards);
         }
         return new FixedHeap(name, capacity, shards, checked);
+    }
+
+    /**
+     * @param capacity a heap's capacity in bytes
+     * @return the shard count {@link #create(String, long)} gives a heap of that capacity on this machine: up to
+     *         4 per processor, each at least 4 MiB, and at most 1 GiB each; a power of two
+     */
+    public static int defaultShardCount(long capacity) {
+        return ShardedHeap.shardCountFor(capacity, Runtime.getRuntime().availableProcessors());
     }
 
     private static void checkNameAndCapacity(String name, long capacity) {
@@ -254,7 +264,7 @@ public final class FixedHeap implements AutoCloseable {
     }
 
     /**
-     * Gives a block back; it is merged with its free neighbours at once.
+     * Gives a block back: merged with its free neighbours, or kept whole for the next request of its size.
      *
      * @param block a segment this heap handed out and has not taken back
      * @throws IllegalArgumentException if the segment is not a block of this heap

@@ -96,6 +96,11 @@ final class HeapGuard {
      */
     void checkSegment(long header, MemorySegment segment) {
         Record record = blocks.get(header);
+        if (record != null && record.segment == segment && record.endedAt != null) {
+            throw withStacks(new IllegalStateException("double free of a block of heap '" + heap + "' at 0x"
+                    + Long.toHexString(segment.address()) + ": it was " + (record.evicted ? "evicted" : "freed")
+                    + " already (see the suppressed exception); allocated at the cause"), record);
+        }
         if (record == null || record.segment == segment || record.segment == MemorySegment.NULL) {
             return; // NULL: handed out by address, so any segment of it will do
         }
@@ -116,6 +121,9 @@ final class HeapGuard {
     /** A free of a stale handle: a double free if {@code free} ended the block. */
     void staleFree(long handle, long header) {
         Record record = blocks.get(header);
+        if (record != null && record.stamp != stamp(handle)) {
+            record = record.previous; // the memory was handed out again: the freed allocation is the one before
+        }
         if (record != null && record.stamp == stamp(handle) && record.endedAt != null && !record.evicted) {
             throw withStacks(new IllegalStateException("double free of a block of heap '" + heap + "' (handle 0x"
                     + Long.toHexString(handle) + "): it was freed already (see the suppressed exception); allocated"

@@ -1,8 +1,8 @@
 package io.hce.memory;
 
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.lang.foreign.MemorySegment;
@@ -118,40 +118,71 @@ class FixedHeapGoodFitTest {
     // ---- (a) two free blocks in one class, the smaller at the head ------------------------------------------
 
     /**
-     * {@code [x1 | L: 2080 | x2 | S: 2048 | x3 | the rest, allocated]}, payload sizes, with L freed first and S
-     * second, so that S heads the list of the class both are in ([2048, 2112) bytes of block). A request of
-     * 2064 needs a block of 2080: S (2064) is too small, L (2096) fits.
+     * {@code x1 | L: 2080 | x2 | S: 2048 | x3 | the rest, allocated} (payload sizes, five adjacent blocks in
+     * allocation order, whichever end of the free block the heap carves from), then L and S freed. Both are in
+     * the class of block sizes [2048, 2112); a request of 2064 needs a block of 2080: S (2064) is too small, L
+     * (2096) fits. The finding: with S at the head of the class's list (L freed first, then S, when frees
+     * merge into the lists at once), tryAllocate(2064) returned NULL, allocate(2064) threw and
+     * allocateOrEvict(2064) evicted a live block. The heap may now keep freed blocks aside (quick lists) and
+     * merge them into the lists later, in an order of its own: so both free orders are tried, with the
+     * blocks merged into the lists ({@code statistics()} does that) before the request, and without.
      */
     private record TwoFreeBlocks(FixedHeap heap, long larger, long smaller) {
     }
 
-    private static TwoFreeBlocks twoFreeBlocksSmallerAtTheHead() {
+    private static TwoFreeBlocks twoFreeBlocksInOneClass(boolean largerFirst, boolean mergeBeforeTheRequest) {
         FixedHeap heap = FixedHeap.create("good-fit", 64 << 10, 1, false);
-        heap.allocate(64);
+        MemorySegment x1 = heap.allocate(64);
         MemorySegment larger = heap.allocate(2080);
-        heap.allocate(64);
+        MemorySegment x2 = heap.allocate(64);
         MemorySegment smaller = heap.allocate(2048);
-        heap.allocate(64);
+        MemorySegment x3 = heap.allocate(64);
+        // adjacent in one direction or the other: x2 separates L and S, x1 and x3 close them off
+        long step = larger.address() > x1.address() ? 1 : -1;
+        assertEquals(x1.address() + step * (step > 0 ? 80 : 2096), larger.address());
+        assertEquals(larger.address() + step * (step > 0 ? 2096 : 80), x2.address());
+        assertEquals(x2.address() + step * (step > 0 ? 80 : 2064), smaller.address());
+        assertEquals(smaller.address() + step * (step > 0 ? 2064 : 80), x3.address());
         heap.allocate(heap.statistics().largestFreeBlock()); // all the rest: no free block is left
         assertEquals(0, heap.statistics().freeBytes());
-        heap.free(larger);
-        heap.free(smaller); // now the head of the class's list
+        if (largerFirst) {
+            heap.free(larger);
+            heap.free(smaller);
+        } else {
+            heap.free(smaller);
+            heap.free(larger);
+        }
         heap.verify();
-        HeapStatistics statistics = heap.statistics();
-        assertEquals(2096 + 2064, statistics.freeBytes(), "two free blocks, unmerged");
-        assertEquals(2080, statistics.largestFreeBlock());
+        if (mergeBeforeTheRequest) {
+            HeapStatistics statistics = heap.statistics();
+            assertEquals(2096 + 2064, statistics.freeBytes(), "two free blocks, unmerged");
+            assertEquals(2080, statistics.largestFreeBlock());
+            heap.verify();
+        }
         return new TwoFreeBlocks(heap, larger.address(), smaller.address());
     }
 
-    @ParameterizedTest
-    @EnumSource(Allocation.class)
-    void aFittingBlockBehindTheHeadOfItsClassIsFound(Allocation allocation) {
-        TwoFreeBlocks setup = twoFreeBlocksSmallerAtTheHead();
+    static List<Arguments> everyAllocationEveryOrder() {
+        List<Arguments> arguments = new ArrayList<>();
+        for (Allocation allocation : Allocation.values()) {
+            for (boolean largerFirst : new boolean[] {true, false}) {
+                for (boolean merge : new boolean[] {true, false}) {
+                    arguments.add(Arguments.of(allocation, largerFirst, merge));
+                }
+            }
+        }
+        return arguments;
+    }
+
+    @ParameterizedTest(name = "{0}, larger freed first: {1}, merged before: {2}")
+    @MethodSource("everyAllocationEveryOrder")
+    void aFittingBlockBesideATooSmallOneOfTheSameClassIsFound(Allocation allocation, boolean largerFirst, boolean merge) {
+        TwoFreeBlocks setup = twoFreeBlocksInOneClass(largerFirst, merge);
         try (FixedHeap heap = setup.heap()) {
             List<Long> victims = new ArrayList<>();
             long got = allocation.allocate(heap, 2064, victims).address();
-            assertEquals(setup.larger(), got, allocation + "(2064) must get the larger free block, 2080 bytes");
-            assertEquals(List.of(), victims, allocation + " evicted a live block while a free block fitted");
+            assertEquals(List.of(), victims, allocation + "(2064) evicted a live block while a free block fitted");
+            assertEquals(setup.larger(), got, allocation + "(2064) must get the larger free block, of 2080 bytes");
             assertEquals(0, heap.statistics().evictions());
             assertEquals(0, heap.statistics().failures());
             assertEquals(2064, heap.statistics().freeBytes(), "the smaller block is left");
@@ -159,15 +190,16 @@ class FixedHeapGoodFitTest {
         }
     }
 
-    @Test
-    void theLargestFitsAndOneMoreByteDoesNot() {
-        TwoFreeBlocks setup = twoFreeBlocksSmallerAtTheHead();
+    @ParameterizedTest(name = "larger freed first: {0}")
+    @ValueSource(booleans = {true, false})
+    void theLargerFitsExactlyAndOneMoreByteFitsNowhere(boolean largerFirst) {
+        TwoFreeBlocks setup = twoFreeBlocksInOneClass(largerFirst, true);
         try (FixedHeap heap = setup.heap()) {
             assertEquals(MemorySegment.NULL, heap.tryAllocate(2081), "2081 needs a block of 2112: none is free");
-            MemorySegment exact = heap.tryAllocate(2080);
-            assertEquals(setup.larger(), exact.address());
+            assertEquals(setup.larger(), heap.tryAllocate(2080).address());
             assertEquals(setup.smaller(), heap.tryAllocate(2048).address());
             assertEquals(0, heap.statistics().freeBytes());
+            assertEquals(1, heap.statistics().failures());
             heap.verify();
         }
     }
@@ -213,18 +245,20 @@ class FixedHeapGoodFitTest {
     private static final int STEPS = 20_000;
 
     /**
-     * Random allocations by every method, frees, touches, pins and unpins on a heap of four shards. Before each
+     * Random allocations by every method, frees, touches, pins and unpins on a heap of one or four shards of
+     * 256 KiB. Before each
      * allocation the largest free block is read: if it fits the request, the call must succeed without
      * eviction. An {@code OrEvict} call may throw only while some block is pinned. Victims must be live,
      * unpinned blocks of the model. {@code verify()} after every step. Rerun with {@code -Dhce.test.seed=...}.
      */
-    @Test
-    void noFailureAndNoEvictionWhileTheLargestFreeBlockFits() {
+    @ParameterizedTest(name = "{0} shards")
+    @ValueSource(ints = {1, 4})
+    void noFailureAndNoEvictionWhileTheLargestFreeBlockFits(int shards) {
         long seed = Long.getLong("hce.test.seed", System.nanoTime());
-        System.out.println("FixedHeapGoodFitTest seed: " + seed);
+        System.out.println("FixedHeapGoodFitTest seed (" + shards + " shards): " + seed);
         SplittableRandom random = new SplittableRandom(seed);
         Model model = new Model();
-        try (FixedHeap heap = FixedHeap.create("random-fit", 1 << 20, 4, false)) {
+        try (FixedHeap heap = FixedHeap.create("random-fit", (long) shards << 18, shards, false)) {
             long max = heap.maxAllocation();
             int evictingCalls = 0;
             int fittingCalls = 0;
@@ -282,7 +316,7 @@ class FixedHeapGoodFitTest {
             }
             System.out.println("FixedHeapGoodFitTest: " + heap.statistics() + ", " + fittingCalls
                     + " calls that fitted, " + evictingCalls + " that evicted");
-            assertTrue(evictingCalls > 100 && fittingCalls > 1000, "both paths were exercised");
+            assertTrue(evictingCalls > 80 && fittingCalls > 1000, "both paths were exercised: " + evictingCalls + " calls evicted");
         }
     }
 

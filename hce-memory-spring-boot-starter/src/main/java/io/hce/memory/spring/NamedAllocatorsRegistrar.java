@@ -41,7 +41,9 @@ final class NamedAllocatorsRegistrar implements BeanDefinitionRegistryPostProces
         for (Map.Entry<String, HceMemoryProperties.Heap> heap : properties.heaps().entrySet()) {
             String name = heap.getKey();
             long capacity = heap.getValue().capacity().toBytes();
-            register(registry, name, "heaps", new RootBeanDefinition(FixedHeap.class, () -> FixedHeap.create(name, capacity)));
+            boolean checked = properties.allocatorOptions().checked();
+            register(registry, name, "heaps", new RootBeanDefinition(FixedHeap.class,
+                    () -> FixedHeap.create(name, capacity, FixedHeap.defaultShardCount(capacity), checked)));
         }
     }
 

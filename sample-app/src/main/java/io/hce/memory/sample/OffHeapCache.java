@@ -113,6 +113,7 @@ public class OffHeapCache {
     private final ConcurrentHashMap<String, Entry> index = new ConcurrentHashMap<>();
     private final LongAdder count = new LongAdder();
     private final LongAdder bytes = new LongAdder();
+    private final LongAdder lostReads = new LongAdder();
 
     /**
      * A key's value: where it is in the heap and what it must read as. Immutable, on the Java heap; compared
@@ -177,13 +178,13 @@ public class OffHeapCache {
                 values.write(handle, HEADER_BYTES, MemorySegment.ofArray(keyBytes), 0, keyBytes.length);
                 values.write(handle, valueOffset, MemorySegment.ofArray(value), 0, value.length);
                 entry = new Entry(handle, valueOffset, value.length, checksum);
-                count.increment();
-                bytes.add(value.length);
             } catch (RuntimeException | Error e) {
                 values.free(handle);  // first: a freed block is never evicted, so no callback reads it half written
                 values.unpin(handle); // the last pin completes the free
                 throw e;
             }
+            count.increment();                      // counted first, so a sum never sees it taken out before it was in
+            bytes.add(value.length);
             Entry previous = index.put(key, entry); // published: readers may find it from now on
             values.unpin(handle);                   // evictable from now on
             if (previous != null) {
@@ -218,6 +219,7 @@ public class OffHeapCache {
                     return Optional.of(buffer.toArray(ValueLayout.JAVA_BYTE));
                 }
                 // Evicted or freed since index.get: whoever did it took the entry out of the index first.
+                lostReads.increment();
                 Entry now = index.get(key);
                 if (now == null) {
                     return Optional.empty();
@@ -248,6 +250,11 @@ public class OffHeapCache {
     /** @return the number of values and their bytes (exact when the cache is quiet, approximate while it changes) */
     public Summary summary() {
         return new Summary((int) Math.clamp(count.sum(), 0, Integer.MAX_VALUE), Math.max(0, bytes.sum()), maxValueSize());
+    }
+
+    /** @return how many reads found their value evicted or replaced after the index lookup (a race lost) */
+    long lostReads() {
+        return lostReads.sum();
     }
 
     /** An entry this thread took out of the index: uncount it and free its block, unless eviction was first. */
