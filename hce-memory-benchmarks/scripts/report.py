@@ -49,6 +49,54 @@ def ns(scores, cls, method, params=""):
     return median if unit == "ns/op" else 1000.0 / median  # ops/us -> ns/op
 
 
+def heap_targets(scores, allocs):
+    """Issue 13's table: FixedHeap's speed-up over glibc (malloc's time per operation / FixedHeap's)."""
+    rows = []
+    fh = "FixedHeapBenchmark"
+
+    def row(shape, value, goal, least):
+        rows.append(f"| {shape} | {value:.2f}x | {goal}x | {least}x | "
+                    f"{'yes' if value >= goal else 'least' if value >= least else '**no**'} |")
+
+    def speedup(cls, heap_method, malloc_method, params=""):
+        return ns(scores, cls, malloc_method, params) / ns(scores, cls, heap_method, params)
+
+    shapes = [
+        ("cache-resident: 1 MiB heap, 16..4096 B to 80 %, freed shuffled", fh, "shuffledFixedHeap:operations",
+         "shuffledMalloc:operations", "heapMiB=1", 2, 1.5),
+        ("16 MiB heap, same", fh, "shuffledFixedHeap:operations", "shuffledMalloc:operations", "heapMiB=16", 3, 2),
+        ("Cachelot's own benchmark: 1 GiB, 4..4096 B to 80 %, freed in allocation order", fh,
+         "inOrderFixedHeap:operations", "inOrderMalloc:operations", "heapMiB=1024", 8, 4),
+        ("1 GiB, same sizes, freed shuffled", fh, "shuffledFixedHeap:operations", "shuffledMalloc:operations",
+         "heapMiB=1024", 2, 1.5),
+        ("1 GiB steady mix at 80 %", fh, "steadyFixedHeap", "steadyMalloc", "heapMiB=1024", 2, 1.5),
+        ("full 64 MiB heap taking 100..8000 B values with allocateOrEvict / malloc new + free oldest",
+         "FixedHeapEvictionBenchmark", "putFixedHeap", "putMalloc", "", 2, 1.5),
+    ]
+    for shape, cls, heap_method, malloc_method, params, goal, least in shapes:
+        try:
+            row(shape, speedup(cls, heap_method, malloc_method, params), goal, least)
+        except KeyError:
+            pass
+    th = "FixedHeapThreadsBenchmark"
+    try:
+        one = scores[(th, "fixedHeap1", "")][0]
+        row("throughput of two threads on one heap / one thread, 2 cores", scores[(th, "fixedHeap2", "")][0] / one, 1.8, 1.5)
+        row("throughput of eight threads on one heap / one thread, 2 cores", scores[(th, "fixedHeap8", "")][0] / one, 1, 1)
+        m1 = scores[(th, "malloc1", "")][0]
+        rows.append(f"| (glibc, for reference: two threads / one, eight / one) | "
+                    f"{scores[(th, 'malloc2', '')][0] / m1:.2f}x, {scores[(th, 'malloc8', '')][0] / m1:.2f}x | | | |")
+    except KeyError:
+        pass
+    for cls, method, params in ((fh, "steadyFixedHeap", "heapMiB=16"), (fh, "shuffledFixedHeap", "heapMiB=1"),
+                                ("FixedHeapEvictionBenchmark", "putFixedHeap", ""),
+                                ("FixedHeapReadBenchmark", "read", "size=64"), ("FixedHeapReadBenchmark", "read", "size=1024")):
+        b = allocs.get((cls, method, params))
+        if b is not None:
+            rows.append(f"| -prof gc {cls}.{method} {params} | {b:.1f} B/op | 0 | 0 | {'yes' if b < 1 else '**no**'} |")
+    return "\n".join(["| shape | speed-up over malloc | goal | least acceptable | holds |", "|---|---|---|---|---|"] + rows)
+
+
 def targets(scores, allocs):
     rows = []
 
@@ -94,18 +142,8 @@ def targets(scores, allocs):
     check("3. pool, two threads / critical malloc+free, two threads", f"{r:.2f}x", "(reported)", True)
     r = ns(scores, "ArenaBenchmark", "cachingArena") / ns(scores, "ArenaBenchmark", "confinedArena")
     check("4. Memory.newArena() + 4 allocations / Arena.ofConfined()", f"{r:.2f}x", "<= 0.5x", r <= 0.5)
-    fh = "FixedHeapBenchmark"
-    for mib in (16, 1024):
-        p = f"heapMiB={mib}"
-        r = ns(scores, fh, "fillMallocFreeCritical:operations", p) / ns(scores, fh, "fillFixedHeap:operations", p)
-        check(f"5. fill to 95% + shuffled free, {mib} MiB: speed-up over malloc", f"{r:.2f}x", ">= 8x", r >= 8)
-        r = ns(scores, fh, "steadyMallocFreeCritical", p) / ns(scores, fh, "steadyFixedHeap", p)
-        check(f"5. steady at 80%, {mib} MiB: speed-up over malloc", f"{r:.2f}x", ">= 8x", r >= 8)
-    for shape in ("fillFixedHeap:operations", "steadyFixedHeap"):
-        r = ns(scores, fh, shape, "heapMiB=1024") / ns(scores, fh, shape, "heapMiB=16")
-        check(f"5. O(1) in practice, {shape.split(':')[0]}: 1 GiB / 16 MiB per op", f"{r:.2f}x", "<= 1.25x", r <= 1.25)
     for cls, method, params in ((t, "hce", "size=64"), (t, "hce", "size=1024"), (t, "hceAddresses", "size=64"),
-                                (pool, "pool", ""), (pc, "hceAddresses", ""), (fh, "steadyFixedHeap", "heapMiB=16")):
+                                (pool, "pool", ""), (pc, "hceAddresses", "")):
         b = allocs.get((cls, method, params))
         if b is not None:
             check(f"7. -prof gc {cls}.{method} {params}", f"{b:.1f} B/op", "0 B/op", b < 1)
@@ -114,7 +152,11 @@ def targets(scores, allocs):
 
 if __name__ == "__main__":
     scores, allocs = load(sys.argv[1])
-    print("## Targets (ratios of medians, same run)\n")
-    print(targets(scores, allocs))
+    if any(cls == "ThreadCacheHitBenchmark" for cls, _, _ in scores):
+        print("## Targets (ratios of medians, same run)\n")
+        print(targets(scores, allocs))
+    if any(cls.startswith("FixedHeap") for cls, _, _ in scores):
+        print("\n## FixedHeap against glibc (ratios of medians, same run)\n")
+        print(heap_targets(scores, allocs))
     print("\n## All results (medians)")
     print(tables(scores, allocs))

@@ -11,6 +11,7 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
 
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -19,8 +20,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * One shared 64 MiB FixedHeap (default shards) against the C allocator, throughput of all threads: each
  * thread keeps 2 MiB of its own blocks live and, per pair of operations, frees a random one and allocates
- * one of 16..4096 bytes. Run with {@code -t 1}, {@code -t 2} and {@code -t 8}: the ratio of total throughputs
- * is the scaling (on 2 cores, 8 threads must not do less than 1).
+ * one of 16..4096 bytes, on 1, 2 and 8 threads ({@code fixedHeap1}, {@code 2}, {@code 8}): the ratio of
+ * total throughputs is the scaling (on 2 cores, 8 threads must not do less than 1).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -66,9 +67,7 @@ public class FixedHeapThreadsBenchmark extends BenchmarkDefaults {
 
         @TearDown(Level.Trial)
         public void tearDown() throws Throwable {
-            for (long address : live) {
-                heap.freeAddress(address);
-            }
+            // the heap's blocks go with the heap when it closes
             for (long address : liveMalloc) {
                 Libc.FREE_CRITICAL.invokeExact(address);
             }
@@ -76,16 +75,54 @@ public class FixedHeapThreadsBenchmark extends BenchmarkDefaults {
     }
 
     @Benchmark
+    @Threads(1)
     @OperationsPerInvocation(2)
-    public long fixedHeap(Worker worker) {
+    public long fixedHeap1(Worker worker) {
+        return steady(worker);
+    }
+
+    @Benchmark
+    @Threads(2)
+    @OperationsPerInvocation(2)
+    public long fixedHeap2(Worker worker) {
+        return steady(worker);
+    }
+
+    @Benchmark
+    @Threads(8)
+    @OperationsPerInvocation(2)
+    public long fixedHeap8(Worker worker) {
+        return steady(worker);
+    }
+
+    @Benchmark
+    @Threads(1)
+    @OperationsPerInvocation(2)
+    public long malloc1(Worker worker) throws Throwable {
+        return steadyMalloc(worker);
+    }
+
+    @Benchmark
+    @Threads(2)
+    @OperationsPerInvocation(2)
+    public long malloc2(Worker worker) throws Throwable {
+        return steadyMalloc(worker);
+    }
+
+    @Benchmark
+    @Threads(8)
+    @OperationsPerInvocation(2)
+    public long malloc8(Worker worker) throws Throwable {
+        return steadyMalloc(worker);
+    }
+
+    private static long steady(Worker worker) {
         int victim = worker.random.nextInt(worker.live.length);
         worker.heap.freeAddress(worker.live[victim]);
         return worker.live[victim] = worker.heap.allocateAddress(16 + worker.random.nextInt(4081));
     }
 
-    @Benchmark
-    @OperationsPerInvocation(2)
-    public long malloc(Worker worker) throws Throwable {
+    private static long steadyMalloc(Worker worker) throws Throwable {
         int victim = worker.random.nextInt(worker.liveMalloc.length);
         Libc.FREE_CRITICAL.invokeExact(worker.liveMalloc[victim]);
         return worker.liveMalloc[victim] = (long) Libc.MALLOC_CRITICAL.invokeExact((long) (16 + worker.random.nextInt(4081)));
