@@ -1,7 +1,6 @@
 package io.hce.memory;
 
 import io.hce.memory.internal.heap.ShardedHeap;
-import io.hce.memory.internal.heap.VictimSink;
 import io.hce.memory.internal.platform.NativeMemory;
 import io.hce.memory.internal.platform.Reclaimer;
 
@@ -126,14 +125,14 @@ public final class FixedHeap implements AutoCloseable {
             }
             this.arena = Arena.ofShared();
             this.region = NativeMemory.segment(base, bytes).reinterpret(arena, null);
-            this.engine = new ShardedHeap(region, capacity, shards, checked);
+            this.guard = checked ? new HeapGuard(name, base) : null;
+            this.engine = new ShardedHeap(region, capacity, shards, guard);
         } catch (RuntimeException | Error e) {
             NativeMemory.free(base, bytes);
             throw e;
         }
         // Every segment of the heap holds the region's scope, so it is unreachable only when they all are.
         this.reclaim = Reclaimer.CLEANER.register(region.scope(), new FreeRegion(base, bytes));
-        this.guard = checked ? new HeapGuard(this.name) : null;
     }
 
     /**
@@ -254,8 +253,8 @@ public final class FixedHeap implements AutoCloseable {
     public MemorySegment allocateOrEvict(long byteSize, Consumer<MemorySegment> onEvict) {
         Objects.requireNonNull(onEvict, "onEvict");
         checkRequest(byteSize);
-        long handle = engine.allocateOrEvict(byteSize, 0, sink((victim, address, payload) ->
-                onEvict.accept(region.asSlice(address - region.address(), payload))));
+        long handle = engine.allocateOrEvict(byteSize, 0, (victim, address, payload) ->
+                onEvict.accept(region.asSlice(address - region.address(), payload)));
         if (handle == NO_HANDLE) {
             failures.incrementAndGet();
             throw exhausted(byteSize, "nothing left to evict (every other block is pinned)");
@@ -273,14 +272,11 @@ public final class FixedHeap implements AutoCloseable {
      */
     public void free(MemorySegment block) {
         long offset = checkedOffsetOf(block);
-        long handle = engine.freeOwned(offset, block.byteSize());
-        if (guard != null) {
-            guard.freed(handle, offset - 16);
-        }
+        engine.freeOwned(offset, block.byteSize());
     }
 
     /**
-     * Marks a block as recently used, so that eviction passes it by once more: one bit in its own header.
+     * Marks a block as recently used, so that eviction passes it by once more: one bit in a bitmap.
      *
      * @param block a segment this heap handed out and has not taken back
      * @throws IllegalArgumentException if the segment is not a block of this heap
@@ -365,7 +361,7 @@ public final class FixedHeap implements AutoCloseable {
     public long allocateAddressOrEvict(long byteSize, LongConsumer onEvict) {
         Objects.requireNonNull(onEvict, "onEvict");
         checkRequest(byteSize);
-        long handle = engine.allocateOrEvict(byteSize, 0, sink((victim, address, payload) -> onEvict.accept(address)));
+        long handle = engine.allocateOrEvict(byteSize, 0, (victim, address, payload) -> onEvict.accept(address));
         if (handle == NO_HANDLE) {
             failures.incrementAndGet();
             throw exhausted(byteSize, "nothing left to evict (every other block is pinned)");
@@ -386,14 +382,10 @@ public final class FixedHeap implements AutoCloseable {
         if (offset < 0 || offset >= capacity) {
             throw new IllegalArgumentException("not a block of heap '" + name + "': address 0x" + Long.toHexString(address));
         }
-        long handle;
         try {
-            handle = engine.freeOwned(offset, 1);
+            engine.freeOwned(offset, 1);
         } catch (IllegalStateException | IllegalArgumentException e) {
             throw guard != null ? guard.explain(e, offset - 16) : e;
-        }
-        if (guard != null) {
-            guard.freed(handle, offset - 16);
         }
     }
 
@@ -467,7 +459,7 @@ public final class FixedHeap implements AutoCloseable {
     public long allocateHandleOrEvict(long byteSize, LongConsumer onEvict) {
         Objects.requireNonNull(onEvict, "onEvict");
         checkRequest(byteSize);
-        long handle = engine.allocateOrEvict(byteSize, 1, sink((victim, address, payload) -> onEvict.accept(victim)));
+        long handle = engine.allocateOrEvict(byteSize, 1, (victim, address, payload) -> onEvict.accept(victim));
         if (handle == NO_HANDLE) {
             failures.incrementAndGet();
             throw exhausted(byteSize, "nothing left to evict (every other block is pinned)");
@@ -477,7 +469,7 @@ public final class FixedHeap implements AutoCloseable {
 
     /**
      * Pins a block: until {@link #unpin}, its memory is not reused, it is not evicted, and a free of it waits
-     * for the last unpin. One compare-and-set on the block's header.
+     * for the last unpin. Takes the block's shard lock for a few stores.
      *
      * @param handle a handle of this heap
      * @return true if the block was live and is now pinned; false if the handle is stale (a miss)
@@ -518,17 +510,15 @@ public final class FixedHeap implements AutoCloseable {
         if (guard == null) {
             return engine.free(handle);
         }
-        long header = engine.payloadOffset(handle) - 16;
         if (engine.free(handle)) {
-            guard.freed(handle, header);
-            return true;
+            return true; // the engine told the guard, right after deciding
         }
-        guard.staleFree(handle, header);
+        guard.staleFree(handle);
         return false;
     }
 
     /**
-     * Marks a block as recently used: sets one bit in its header, if not set already.
+     * Marks a block as recently used: sets its bit in the reference bitmap, if not set already; no lock.
      *
      * @param handle a handle of this heap
      * @return true if the block is live; false if the handle is stale
@@ -542,7 +532,7 @@ public final class FixedHeap implements AutoCloseable {
     /**
      * Copies bytes out of a block, with no lock and no pin, and marks it recently used. The copy is checked
      * after it is made: if the block was freed or evicted before or during it, the result is false and the
-     * bytes in {@code dst} are to be ignored. No atomic operation when the block is marked used already.
+     * bytes in {@code dst} are to be ignored. No lock, no atomic operation, no write to the block.
      *
      * @param handle    a handle of this heap
      * @param offset    where in the block's payload to start
@@ -702,47 +692,17 @@ public final class FixedHeap implements AutoCloseable {
     private MemorySegment handedOutSegment(long handle, long byteSize) {
         MemorySegment segment = region.asSlice(engine.payloadOffset(handle), byteSize);
         if (guard != null) {
-            checkPoison(handle);
-            guard.allocated(handle, engine.payloadOffset(handle) - 16, engine.payloadCapacity(handle), segment);
+            guard.attach(handle, engine.payloadOffset(handle) - 16, segment);
         }
         return segment;
     }
 
     private long handedOutAddress(long handle) {
-        if (guard != null) {
-            checkPoison(handle);
-            guard.allocated(handle, engine.payloadOffset(handle) - 16, engine.payloadCapacity(handle), MemorySegment.NULL);
-        }
         return region.address() + engine.payloadOffset(handle);
     }
 
     private long handedOutHandle(long handle) {
-        if (guard != null) {
-            checkPoison(handle);
-            guard.allocated(handle, engine.payloadOffset(handle) - 16, engine.payloadCapacity(handle), null);
-        }
         return handle;
-    }
-
-    /** Checked mode: the memory handed out must hold the poison freeing left in it, else it was written after free. */
-    private void checkPoison(long handle) {
-        long damaged = engine.firstUnpoisoned(handle);
-        if (damaged < 0) {
-            return;
-        }
-        engine.repoison(handle);
-        engine.discard(handle);
-        throw guard.writeAfterFree(region.address() + damaged, damaged);
-    }
-
-    private VictimSink sink(VictimSink user) {
-        if (guard == null) {
-            return user;
-        }
-        return (victim, address, payload) -> {
-            guard.evicted(victim, address - region.address() - 16);
-            user.evicted(victim, address, payload);
-        };
     }
 
     /** @return the handle of the live block {@code block} is the segment of, checked as far as the mode allows */

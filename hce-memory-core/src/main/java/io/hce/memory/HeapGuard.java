@@ -1,67 +1,136 @@
 package io.hce.memory;
 
+import io.hce.memory.internal.heap.Watcher;
+
 import java.lang.foreign.MemorySegment;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentSkipListMap;
 
 /**
  * Checked mode of one {@link FixedHeap}: who allocated each block and who ended it.
  *
- * <p>Every block handed out gets a record, keyed by its header's offset in the region, with the stamp of the
- * allocation, the stack that made it and, for a segment, the very segment object handed out. Freeing or
- * evicting the block adds the stack that ended it; the record stays until a new block starts at the same
- * offset, so a stale segment or handle, a double free and a write after free found later can all be told
- * with both stacks (the allocation's as the exception's cause, the ending's as a suppressed exception).
- * The engine poisons what is freed; {@link FixedHeap} checks the poison when memory is handed out again.
+ * <p>The engine tells the guard of every block it hands out (under the shard's lock) and of every end of one
+ * (by the thread whose compare-and-set decided it, before the memory can be reused), so the books are never
+ * behind the heap. Each allocation gets a record, keyed by its header's offset in the region, with its stamp,
+ * the stack that made it and, for a segment, the very segment object handed out; an end adds the stack that
+ * freed or evicted it. The last {@value #ENDED_KEPT} ended allocations are also kept by handle, so a double
+ * free of a handle is told with both stacks even after its memory was handed out again, and a write after
+ * free found later (the engine poisons freed memory and checks it when handing it out again) is traced to
+ * the ended block that held the damaged byte. Reports carry the allocation stack as the exception's cause
+ * and the ending stack as a suppressed exception.
  */
-final class HeapGuard {
+final class HeapGuard implements Watcher {
+
+    /** How many ended allocations are kept by handle for reports. */
+    static final int ENDED_KEPT = 1 << 16;
 
     private final String heap;
+    private final long base;
     private final ConcurrentSkipListMap<Long, Record> blocks = new ConcurrentSkipListMap<>();
+    private final ConcurrentHashMap<Long, Record> ended = new ConcurrentHashMap<>();
+    private final ConcurrentLinkedQueue<Long> endedOrder = new ConcurrentLinkedQueue<>();
 
     private static final class Record {
-        final int stamp;
+        final long handle;
         final long header;
         final long capacity;
         final Throwable allocatedAt;
+        /** The segment handed out; {@link MemorySegment#NULL} for an address, null for a handle. */
         volatile MemorySegment segment;
         volatile Throwable endedAt;
         volatile boolean evicted;
-        /** The allocation before this one at the same place, for reports of stale segments (one level only). */
+        /** The allocation before this one at the same place, for reports of stale segments. */
         final Record previous;
 
-        Record(int stamp, long header, long capacity, Throwable allocatedAt, MemorySegment segment, Record previous) {
-            this.previous = previous;
-            this.stamp = stamp;
+        Record(String heapName, long handle, long header, long capacity, MemorySegment segment, Record previous) {
+            this.handle = handle;
             this.header = header;
             this.capacity = capacity;
-            this.allocatedAt = allocatedAt;
             this.segment = segment;
+            this.previous = previous == null ? null : previous.withoutHistory();
+            this.allocatedAt = new Throwable("allocated in heap '" + heapName + "' on thread " + Thread.currentThread().getName());
         }
-    }
 
-    HeapGuard(String heap) {
-        this.heap = heap;
-    }
+        private Record(Record of) {
+            this.handle = of.handle;
+            this.header = of.header;
+            this.capacity = of.capacity;
+            this.segment = of.segment;
+            this.endedAt = of.endedAt;
+            this.evicted = of.evicted;
+            this.allocatedAt = of.allocatedAt;
+            this.previous = null;
+        }
 
-    private static int stamp(long handle) {
-        return (int) (handle >>> 32);
+        Record withoutHistory() {
+            return new Record(this);
+        }
     }
 
     /**
-     * A block is handed out: {@code segment} is the segment given to the caller, {@link MemorySegment#NULL}
-     * for an address, or null for a handle.
+     * @param heap the heap's name, for messages
+     * @param base the region's address, for messages
      */
-    void allocated(long handle, long header, long capacity, MemorySegment segment) {
+    HeapGuard(String heap, long base) {
+        this.heap = heap;
+        this.base = base;
+    }
+
+    @Override
+    public void handedOut(long handle, long header, long capacity, boolean owned) {
         Record before = blocks.get(header);
-        Record previous = before == null || before.endedAt == null ? null
-                : new Record(before.stamp, header, before.capacity, before.allocatedAt, before.segment, null);
-        if (previous != null) {
-            previous.endedAt = before.endedAt;
-            previous.evicted = before.evicted;
+        blocks.put(header, new Record(heap, handle, header, capacity, owned ? MemorySegment.NULL : null,
+                before != null && before.endedAt != null ? before : null));
+    }
+
+    @Override
+    public void ended(long handle, long header, boolean evicted) {
+        Record record = blocks.get(header);
+        if (record == null || record.handle != handle) {
+            return;
         }
-        blocks.put(header, new Record(stamp(handle), header, capacity, new Throwable("allocated in heap '" + heap
-                + "' on thread " + Thread.currentThread().getName()), segment, previous));
+        record.evicted = evicted;
+        record.endedAt = new Throwable((evicted ? "evicted" : "freed") + " in heap '" + heap + "' on thread " + Thread.currentThread().getName());
+        ended.put(handle, record);
+        endedOrder.add(handle);
+        if (ended.size() > ENDED_KEPT) {
+            Long eldest = endedOrder.poll();
+            if (eldest != null) {
+                ended.remove(eldest);
+            }
+        }
+    }
+
+    @Override
+    public RuntimeException writeAfterFree(long offset) {
+        long address = base + offset;
+        Record owner = null;
+        int looked = 0;
+        for (Map.Entry<Long, Record> entry = blocks.floorEntry(offset); entry != null && owner == null && looked++ < 4096;
+             entry = blocks.lowerEntry(entry.getKey())) {
+            Record record = entry.getValue();
+            for (Record candidate = record; candidate != null && owner == null; candidate = candidate.previous) {
+                if (candidate.endedAt != null && offset < candidate.header + 16 + candidate.capacity) {
+                    owner = candidate;
+                }
+            }
+        }
+        IllegalStateException report = new IllegalStateException("write after free in heap '" + heap + "': the byte at 0x"
+                + Long.toHexString(address) + " was written after its block was freed or evicted"
+                + (owner != null ? " (the block at 0x" + Long.toHexString(base + owner.header + 16)
+                + "; allocated at the cause, ended at the suppressed exception)" : "")
+                + ". This allocation did not happen: the memory was poisoned again and left free");
+        return owner == null ? report : withStacks(report, owner);
+    }
+
+    /** A segment is handed out for the block just allocated at {@code header}: the one to give back. */
+    void attach(long handle, long header, MemorySegment segment) {
+        Record record = blocks.get(header);
+        if (record != null && record.handle == handle) {
+            record.segment = segment;
+        }
     }
 
     /** A segment's block was resized: the new segment is the one to give back. */
@@ -72,27 +141,11 @@ final class HeapGuard {
         }
     }
 
-    void freed(long handle, long header) {
-        end(handle, header, false);
-    }
-
-    void evicted(long handle, long header) {
-        end(handle, header, true);
-    }
-
-    private void end(long handle, long header, boolean evicted) {
-        Record record = blocks.get(header);
-        if (record != null && record.stamp == stamp(handle) && record.endedAt == null) {
-            record.evicted = evicted;
-            record.endedAt = new Throwable((evicted ? "evicted" : "freed") + " on thread " + Thread.currentThread().getName());
-        }
-    }
-
     /**
      * A segment is given back or touched: it must be the segment handed out for the allocation there now.
      *
-     * @throws IllegalStateException for a stale segment: its block was freed, evicted or resized, and the
-     *                               memory handed out again since
+     * @throws IllegalStateException for a double free, or a stale segment (its block was freed, evicted or
+     *                               resized, and the memory handed out again since)
      */
     void checkSegment(long header, MemorySegment segment) {
         Record record = blocks.get(header);
@@ -118,13 +171,10 @@ final class HeapGuard {
         throw stale != null ? withStacks(report, stale) : withStacks(report, record);
     }
 
-    /** A free of a stale handle: a double free if {@code free} ended the block. */
-    void staleFree(long handle, long header) {
-        Record record = blocks.get(header);
-        if (record != null && record.stamp != stamp(handle)) {
-            record = record.previous; // the memory was handed out again: the freed allocation is the one before
-        }
-        if (record != null && record.stamp == stamp(handle) && record.endedAt != null && !record.evicted) {
+    /** A free of a stale handle: a double free if {@code free} ended that allocation (not eviction). */
+    void staleFree(long handle) {
+        Record record = ended.get(handle);
+        if (record != null && !record.evicted) {
             throw withStacks(new IllegalStateException("double free of a block of heap '" + heap + "' (handle 0x"
                     + Long.toHexString(handle) + "): it was freed already (see the suppressed exception); allocated"
                     + " at the cause"), record);
@@ -133,41 +183,19 @@ final class HeapGuard {
 
     /** @return what is known of the allocation a handle names, for a message */
     String describe(long handle, long header) {
-        Record record = blocks.get(header);
-        if (record == null || record.stamp != stamp(handle)) {
-            return "; no record of that allocation";
+        Record record = ended.get(handle);
+        if (record != null) {
+            return "; the block was " + (record.evicted ? "evicted" : "freed");
         }
-        return record.endedAt == null ? "; the block is live and holds no pin"
-                : "; the block was " + (record.evicted ? "evicted" : "freed");
+        record = blocks.get(header);
+        return record != null && record.handle == handle ? "; the block is live and holds no pin"
+                : "; no record of that allocation";
     }
 
     /** Adds the stacks of the block at {@code header} to an exception about it. */
     RuntimeException explain(RuntimeException e, long header) {
         Record record = blocks.get(header);
         return record == null ? e : withStacks(e, record);
-    }
-
-    /**
-     * @param address the damaged byte's address
-     * @param offset  its offset in the region
-     * @return the report of a write after free at that byte, naming the ended block it belonged to
-     */
-    IllegalStateException writeAfterFree(long address, long offset) {
-        Record owner = null;
-        int looked = 0;
-        for (Map.Entry<Long, Record> entry = blocks.floorEntry(offset); entry != null && owner == null && looked++ < 4096;
-             entry = blocks.lowerEntry(entry.getKey())) {
-            Record record = entry.getValue();
-            if (record.endedAt != null && offset < entry.getKey() + 16 + record.capacity) {
-                owner = record;
-            }
-        }
-        IllegalStateException report = new IllegalStateException("write after free in heap '" + heap + "': the byte at 0x"
-                + Long.toHexString(address) + " was written after its block was freed or evicted"
-                + (owner != null ? " (the block at 0x" + Long.toHexString(address - offset + owner.header + 16)
-                + "; allocated at the cause, ended at the suppressed exception)" : "")
-                + ". This allocation did not happen: the memory was poisoned again and left free");
-        return owner == null ? report : withStacks(report, owner);
     }
 
     private static <E extends RuntimeException> E withStacks(E exception, Record record) {

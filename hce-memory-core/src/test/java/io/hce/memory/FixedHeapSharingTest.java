@@ -1,11 +1,13 @@
 package io.hce.memory;
 
+import io.hce.memory.testing.Together;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -43,7 +45,9 @@ import static org.junit.jupiter.api.Assertions.fail;
  * that is not the value's own is caught. Platform threads and virtual threads both; a fixed operation count;
  * the seed is printed, rerun with {@code -Dhce.test.seed=<seed>} (the interleaving, of course, differs).
  *
- * <p>The further tests pin down races of the protocol itself (see each).
+ * <p>The further tests pin down races of the protocol itself: {@code verify()} while the heap is in use; a pin of
+ * a stale handle racing with the reuse of its memory as another value's payload; and, in checked mode, a
+ * {@code free} that loses a race with eviction.
  */
 class FixedHeapSharingTest {
 
@@ -387,6 +391,306 @@ class FixedHeapSharingTest {
                     + ", frees " + frees + " (" + staleFrees + " stale), victims " + victims + ", exhausted " + exhausted
                     + ", wrong " + wrongCount + ", exceptions " + exceptions;
         }
+    }
+
+    // ---- races of the protocol itself ---------------------------------------------------------------------
+
+    /**
+     * {@code verify()} is thread-safe by the contract (it takes every shard's lock in turn) and reports a broken
+     * invariant: run while other threads allocate, evict, pin, unpin and free, it must not report a heap that is
+     * consistent as broken. (A free or last unpin makes a block releasable by a compare-and-set, without the
+     * lock, and only then takes the lock to release it; a verify that holds the lock meanwhile sees that block.)
+     */
+    @Test
+    void verifyWhileOtherThreadsUseTheHeapFindsNothingBroken() throws Exception {
+        long seed = Long.getLong("hce.test.seed", System.nanoTime());
+        System.out.println("FixedHeapSharingTest [verify while shared] seed: " + seed);
+        try (FixedHeap heap = FixedHeap.create("verify-while-shared", 256 << 10, 1, false)) {
+            AtomicBoolean done = new AtomicBoolean();
+            AtomicInteger verified = new AtomicInteger();
+            AtomicInteger reports = new AtomicInteger();
+            AtomicReference<Throwable> firstReport = new AtomicReference<>();
+            Thread verifier = Thread.ofPlatform().name("verifier").start(() -> {
+                while (!done.get()) {
+                    try {
+                        heap.verify();
+                        verified.incrementAndGet();
+                    } catch (IllegalStateException e) {
+                        reports.incrementAndGet();
+                        firstReport.compareAndSet(null, e);
+                    }
+                }
+            });
+            try {
+                Together.run(List.of(Thread.ofPlatform(), Thread.ofPlatform(), Thread.ofVirtual(), Thread.ofVirtual()), t -> {
+                    SplittableRandom random = new SplittableRandom(seed + t);
+                    ArrayDeque<Long> mine = new ArrayDeque<>();
+                    for (int i = 0; i < 60_000; i++) {
+                        long handle = heap.allocateHandleOrEvict(16 + random.nextInt(2000), victim -> { });
+                        if (random.nextInt(4) == 0) {
+                            heap.free(handle); // pinned by its creation: released by the unpin
+                            heap.unpin(handle);
+                            continue;
+                        }
+                        heap.unpin(handle);
+                        mine.add(handle);
+                        if (mine.size() > 60) {
+                            long old = mine.poll();
+                            if (random.nextBoolean() && heap.pin(old)) {
+                                heap.free(old);
+                                heap.unpin(old);
+                            } else {
+                                heap.free(old); // false if evicted meanwhile
+                            }
+                        }
+                    }
+                    for (long handle : mine) {
+                        heap.free(handle);
+                    }
+                });
+            } finally {
+                done.set(true);
+                verifier.join();
+            }
+            heap.verify();
+            assertEquals(0, heap.statistics().usedBytes());
+            System.out.println("FixedHeapSharingTest [verify while shared] " + verified + " verifications, " + reports
+                    + " reported a broken heap; " + heap.statistics());
+            if (reports.get() != 0) {
+                fail(reports + " of " + (verified.get() + reports.get()) + " verify() calls made while other threads used"
+                        + " the heap reported it broken, though it verifies clean once they stop; the first:", firstReport.get());
+            }
+            assertTrue(verified.get() > 10, "verifications: " + verified);
+        }
+    }
+
+    /**
+     * A stale handle must stay harmless "even after the memory belongs to another value". {@code pin} (as
+     * {@code free}, {@code unpin}, {@code touch} and {@code read}'s reference bit) reads the state word where
+     * the block's header was and then compare-and-sets it. If, between the two, the block is freed, merged into
+     * its free left neighbour and handed out again as part of a larger block, that word is now the new value's
+     * payload; and if the payload happens to hold the bytes of the state the pinner read (its stamp, no pins,
+     * live and referenced: an ordinary pair of ints), the compare-and-set succeeds. The pin then "succeeds" on
+     * a stale handle and adds one pin (256) to someone else's value; the pinner's unpin is refused.
+     *
+     * <p>The set-up makes that window as likely as it can be without hooks: a heap that holds only the two
+     * blocks and a pinned filler, so that the larger block must take their place; a thread that pins and unpins
+     * the right one of the two as fast as it can while it is published; and a writer that frees it, takes its
+     * memory with the left one and writes into it the state the pinner saw. The pinner must be descheduled
+     * between its read and its compare-and-set, so a hit is rare (a few a second on 2 cores); the test runs
+     * for a bounded time, {@code -Dhce.test.stalePinMillis} (default 5000).
+     */
+    @Test
+    void aStalePinNeverWritesIntoTheValueThatTookItsMemory() throws Exception {
+        long budget = Long.getLong("hce.test.stalePinMillis", 5000);
+        try (FixedHeap heap = FixedHeap.create("stale-pin", FixedHeap.MIN_CAPACITY, 1, false)) {
+            long x = heap.allocateHandle(SMALL);
+            long y = heap.allocateHandle(SMALL);
+            long filler = heap.allocateHandle(heap.statistics().largestFreeBlock()); // pinned all along
+            heap.free(x);
+            heap.unpin(x);
+            heap.free(y);
+            heap.unpin(y);
+            long fillerBytes = heap.statistics().usedBytes();
+
+            AtomicLong published = new AtomicLong();
+            AtomicBoolean done = new AtomicBoolean();
+            LongAdder pins = new LongAdder();
+            AtomicInteger stalePins = new AtomicInteger();
+            AtomicReference<Throwable> refusal = new AtomicReference<>();
+            Thread pinner = Thread.ofPlatform().name("pinner").start(() -> {
+                while (!done.get()) {
+                    long handle = published.get();
+                    if (handle != 0 && heap.pin(handle)) {
+                        pins.increment();
+                        try {
+                            heap.unpin(handle);
+                        } catch (IllegalStateException e) { // the pin was taken on a stale handle
+                            stalePins.incrementAndGet();
+                            refusal.compareAndSet(null, e);
+                        }
+                    }
+                }
+            });
+            int cycles = 0;
+            int changed = 0;
+            String firstChange = null;
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(budget);
+            try {
+                while (System.nanoTime() < deadline && stalePins.get() == 0 && changed == 0) {
+                    cycles++;
+                    long one = heap.allocateHandle(SMALL);
+                    long two = heap.allocateHandle(SMALL);
+                    long addressOne = heap.segment(one).address();
+                    long addressTwo = heap.segment(two).address();
+                    long left = Math.min(addressOne, addressTwo);
+                    long right = Math.max(addressOne, addressTwo);
+                    assertEquals(left + SMALL_BLOCK, right, "the two blocks are neighbours");
+                    long a = addressOne < addressTwo ? one : two;
+                    long b = addressOne < addressTwo ? two : one;
+                    heap.free(a);
+                    heap.unpin(a);
+                    heap.unpin(b);
+                    published.set(b);
+                    spin(1_000_000);
+                    published.set(0);
+                    heap.free(b); // the pinner may hold it: then its unpin releases it
+                    while (heap.statistics().usedBytes() != fillerBytes) {
+                        Thread.onSpinWait();
+                    }
+                    long large = heap.allocateHandle(2 * SMALL_BLOCK - 16);
+                    MemorySegment value = heap.segment(large);
+                    assertEquals(left, value.address(), "the larger block takes the place of both");
+                    // A value that holds, where b's state word was, the state the pinner read of b.
+                    long at = right - 8 - left;
+                    long bytes = (b & 0xFFFF_FFFF_0000_0000L) | 3; // b's stamp, no pins, referenced, live
+                    value.set(ValueLayout.JAVA_LONG_UNALIGNED, at, bytes);
+                    spin(200_000);
+                    long now = value.get(ValueLayout.JAVA_LONG_UNALIGNED, at);
+                    if (now != bytes) {
+                        changed++;
+                        if (firstChange == null) {
+                            firstChange = "the value's bytes " + at + ".." + (at + 7) + " changed from 0x"
+                                    + Long.toHexString(bytes) + " to 0x" + Long.toHexString(now) + " (stale handle 0x"
+                                    + Long.toHexString(b) + ")";
+                        }
+                    }
+                    heap.free(large);
+                    heap.unpin(large);
+                }
+            } finally {
+                done.set(true);
+                pinner.join();
+            }
+            System.out.println("FixedHeapSharingTest [stale pin] " + cycles + " cycles, " + pins + " pins, "
+                    + stalePins + " pins of a stale handle, " + changed + " values changed");
+            if (stalePins.get() != 0 || changed != 0) {
+                fail("after " + cycles + " cycles: pin(h) returned true for a handle whose block had been freed and whose"
+                        + " memory was another value's (" + stalePins + " times; its unpin was refused), and "
+                        + (firstChange != null ? firstChange : "the value changed") , refusal.get());
+            }
+            heap.free(filler);
+            heap.unpin(filler);
+            heap.verify();
+        }
+    }
+
+    private static final int SMALL = 496;       // a 512-byte block
+    private static final int SMALL_BLOCK = 512;
+
+    private static void spin(long nanos) {
+        long start = System.nanoTime();
+        while (System.nanoTime() - start < nanos) {
+            Thread.onSpinWait();
+        }
+    }
+
+    /**
+     * Checked mode: a {@code free} of a handle that loses a race with the handle's eviction returns false, as
+     * the contract says ("a free that lost a race with eviction is not an error"); it is not reported as a
+     * double free. (It once was: {@code free} recorded itself as the block's end before its compare-and-set,
+     * then took its own record for an earlier free when the compare-and-set lost.) The free is made from a deep
+     * stack, so that checked mode's stack capture, if it comes first, holds the window open.
+     */
+    @Test
+    void checkedModeFreeThatLosesARaceWithEvictionIsNotADoubleFree() throws Exception {
+        int rounds = 400;
+        try (FixedHeap heap = FixedHeap.create("checked-free-vs-evict", FixedHeap.MIN_CAPACITY, 1, true)) {
+            long value = heap.allocateHandle(VALUE_SIZE);
+            long filler = heap.allocateHandle(heap.statistics().largestFreeBlock()); // pinned all along
+            heap.free(value);
+            heap.unpin(value);
+            // Both threads spin (no parking: its wake-up latency would order them), and the evicting one waits
+            // a random while after the start, so that its eviction falls anywhere in the free's call.
+            AtomicInteger started = new AtomicInteger(-1);
+            AtomicInteger finished = new AtomicInteger(-1);
+            AtomicLong current = new AtomicLong();
+            AtomicInteger freed = new AtomicInteger();
+            AtomicInteger lost = new AtomicInteger();
+            AtomicInteger evicted = new AtomicInteger();
+            AtomicInteger exhaustedMeanwhile = new AtomicInteger();
+            Queue<Throwable> reports = new ConcurrentLinkedQueue<>();
+            Thread freer = Thread.ofPlatform().name("freer").start(() -> {
+                for (int round = 0; round < rounds; round++) {
+                    while (started.get() < round) {
+                        Thread.onSpinWait();
+                    }
+                    try {
+                        if (deepFree(heap, current.get(), 1000)) {
+                            freed.incrementAndGet();
+                        } else {
+                            lost.incrementAndGet();
+                        }
+                    } catch (RuntimeException e) {
+                        reports.add(e);
+                    }
+                    finished.set(round);
+                }
+            });
+            SplittableRandom random = new SplittableRandom(rounds);
+            long call = timeOfADeepFree(heap);
+            try {
+                for (int round = 0; round < rounds; round++) {
+                    long handle = heap.allocateHandle(VALUE_SIZE);
+                    heap.unpin(handle);
+                    current.set(handle);
+                    started.set(round);
+                    spin(random.nextLong(call + 1));
+                    long taken;
+                    for (;;) {
+                        try {
+                            taken = heap.allocateHandleOrEvict(VALUE_SIZE, victim -> evicted.incrementAndGet());
+                            break;
+                        } catch (HeapExhaustedException e) {
+                            // The free has made the block unevictable but not yet given it back (it waits for the
+                            // lock this allocation holds): nothing to evict and nothing free, for a moment.
+                            exhaustedMeanwhile.incrementAndGet();
+                        }
+                    }
+                    while (finished.get() < round) {
+                        Thread.onSpinWait();
+                    }
+                    heap.free(taken);
+                    heap.unpin(taken);
+                }
+            } finally {
+                started.set(rounds);
+                freer.join();
+            }
+            System.out.println("FixedHeapSharingTest [checked free vs evict] " + rounds + " rounds (a free takes "
+                    + call / 1000 + " us): " + freed + " frees first, " + lost + " frees lost to the eviction (" + evicted
+                    + " evictions), " + reports.size() + " reported as double frees; " + exhaustedMeanwhile
+                    + " allocations found nothing to evict while the free was in flight");
+            if (!reports.isEmpty()) {
+                fail(reports.size() + " of " + rounds + " frees that lost a race with eviction were reported as double"
+                        + " frees; the first:", reports.peek());
+            }
+            assertEquals(rounds, freed.get() + lost.get());
+            assertEquals(lost.get(), evicted.get(), "a lost free is one the eviction came first to");
+            heap.free(filler);
+            heap.unpin(filler);
+            heap.verify();
+            assertEquals(0, heap.statistics().usedBytes());
+        }
+    }
+
+    /** @return about how long, in nanoseconds, a free from a deep stack takes in checked mode (warmed up) */
+    private static long timeOfADeepFree(FixedHeap heap) {
+        long best = Long.MAX_VALUE;
+        for (int i = 0; i < 50; i++) {
+            long handle = heap.allocateHandleOrEvict(VALUE_SIZE, victim -> { });
+            heap.unpin(handle);
+            long start = System.nanoTime();
+            deepFree(heap, handle, 1000);
+            best = Math.min(best, System.nanoTime() - start);
+        }
+        return Math.max(best, 1000);
+    }
+
+    private static final int VALUE_SIZE = 1000;
+
+    private static boolean deepFree(FixedHeap heap, long handle, int depth) {
+        return depth == 0 ? heap.free(handle) : deepFree(heap, handle, depth - 1);
     }
 
     // ---- values -------------------------------------------------------------------------------------------

@@ -20,8 +20,8 @@ package io.hce.memory.internal.heap;
  *       are 16-byte aligned. The left offset chains every block to its left neighbour, the size to its right
  *       one: merging finds both in O(1).</li>
  *   <li>A used block's second half is its {@linkplain BlockState state}: the stamp that names this
- *       allocation of the block, its pin count and its flags. It is the only word of a block that another
- *       thread may write without the shard's lock (with a compare-and-set).</li>
+ *       allocation of the block, its pin count and its flags. Written only under the shard's lock, it is
+ *       read without it by optimistic readers.</li>
  *   <li>A free block's second half links it into the free list of its size class, as granule indices
  *       (the block's offset in the shard divided by 16; 0 is no block, granule 0 being the left border). The
  *       previous link is stored shifted left by 4, so the bits where a state keeps its flags are 0 in a free
@@ -30,12 +30,15 @@ package io.hce.memory.internal.heap;
  *       stops at them. State 0 has no stamp, so no handle ever names a border.</li>
  * </ul>
  *
- * <h2>The block-start bitmap</h2>
+ * <h2>The bitmaps</h2>
+ * Beside the region, per shard, two bitmaps of one bit per granule: block starts, and CLOCK's reference bits
+ * (set at a block's start by reads and touches, without the lock).
+ *
+ * <h3>Block starts</h3>
  * One bit per granule of the shard, set where a block (used or free) starts. Split sets a bit, merge clears
  * the absorbed header's bit. It is what makes a stale reference certain to be recognised: once a block is
  * merged away, the bytes of its old header may become another value's payload and hold anything, but its
- * bit is clear, so its position is no longer read as a header. It costs 1/128 of the region (0.8%),
- * allocated beside it.
+ * bit is clear, so its position is no longer read as a header. Each bitmap costs 1/128 of the region (0.8%).
  */
 final class BlockLayout {
 

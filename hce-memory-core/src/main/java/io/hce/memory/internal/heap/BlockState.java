@@ -6,7 +6,7 @@ package io.hce.memory.internal.heap;
  * <pre>
  *   state   63            32 31                     8 7        0
  *          +----------------+-----------------------+----------+
- *          |     stamp      |      pins (24 bits)   |  flags   |     flags: LIVE 1, REFERENCED 2, EVICTING 4, OWNED 8
+ *          |     stamp      |      pins (24 bits)   |  flags   |     flags: LIVE 1, EVICTING 4, OWNED 8
  *          +----------------+-----------------------+----------+
  *
  *   handle  63            32 31     26 25                       0
@@ -27,15 +27,14 @@ package io.hce.memory.internal.heap;
  *       free lists by whoever brings its pins to 0.</dd>
  *   <dt>owned</dt><dd>handed out as a segment or an address: its owner frees it under the shard's lock with a
  *       plain store, which is safe because no handle (no stamp) of it was ever given out.</dd>
- *   <dt>referenced</dt><dd>the CLOCK bit: set by a read or a touch, cleared by the eviction hand.</dd>
- * </dl>
- * The transitions are compare-and-sets of the whole word; their ordering rules are in the package
- * documentation.
+ *  * </dl>
+ * The word is written only under the shard's lock, with release stores, and read without it by optimistic
+ * readers; the ordering rules are in the package documentation. CLOCK's reference bits are not here but in a
+ * bitmap of their own ({@code HeapShard.markReferenced}), so that a reader never writes a header.
  */
 final class BlockState {
 
     static final long LIVE = 1;
-    static final long REFERENCED = 2;
     static final long EVICTING = 4;
     static final long OWNED = 8;
     static final long FLAGS = 0xFF;

@@ -16,11 +16,12 @@ package io.hce.memory.internal.heap;
  * page-granular policy would take with it.
  *
  * <h2>Cost</h2>
- * {@code touch} and every read cost one bit in the block's own state word, set only when not already set.
- * A sweep step reads one header. The hand stops after two full turns (the first may only clear bits), so a
- * call is O(blocks in the shard) at worst, when everything is referenced or pinned, and O(1) amortised per
- * evicted block: each step either clears a bit set since the hand last passed, passes a pinned block, or
- * evicts.
+ * {@code touch} and every read cost one bit in the shard's reference bitmap, set only when not already set,
+ * with no lock and no atomic.
+ * A sweep step reads one header. The first two turns honour reference bits (the first may only clear them);
+ * a third, reached only when readers keep setting them again behind the hand, ignores them, so the call fails
+ * only when every block is pinned. A call is O(blocks in the shard) at worst and O(1) amortised per evicted
+ * block: each step clears a bit set since the hand last passed, passes a pinned block, or evicts.
  *
  * <p>New blocks start unreferenced but just behind the hand, so they get a whole turn before it comes back.
  */
@@ -33,8 +34,10 @@ final class ClockEviction implements EvictionPolicy {
     public long makeRoom(HeapShard shard, long blockSize, VictimSink sink) {
         long end = shard.rightBorder();
         long block = hand == 0 ? HeapShard.FIRST_BLOCK : shard.blockAtOrAfter(hand);
-        long budget = 2 * shard.byteSize();
+        long turn = shard.byteSize();
+        long budget = 3 * turn;
         while (budget > 0) {
+            boolean lastTurn = budget <= turn; // references set again behind the hand no longer count
             if (block >= end) {
                 block = HeapShard.FIRST_BLOCK;
                 continue;
@@ -52,14 +55,11 @@ final class ClockEviction implements EvictionPolicy {
             long state = shard.stateAt(block);
             if (!BlockState.isLive(state) || BlockState.pins(state) != 0) {
                 block += size;
-            } else if ((state & BlockState.REFERENCED) != 0) {
-                shard.clearReferenced(block, state);
+            } else if (shard.isReferenced(block) && !lastTurn) {
+                shard.clearReferenced(block);
                 block += size;
             } else {
                 long merged = shard.evict(block, state, sink);
-                if (merged < 0) {
-                    continue; // pinned or touched since it was read: look again
-                }
                 long mergedSize = shard.sizeAt(merged);
                 if (mergedSize >= blockSize) {
                     hand = merged;

@@ -4,9 +4,9 @@ package io.hce.memory.internal.heap;
  * Which used blocks of a shard to evict, and in what order, when a request finds no free block: the seam
  * between the allocator and the eviction order, so that one can change without the other.
  *
- * <p>A policy is told nothing on the hot paths: a read or a touch sets the block's referenced bit
- * ({@link BlockState#REFERENCED}), a write to the block's own header, and that is all a policy may learn
- * of use. It runs under the shard's lock, walks the shard through {@link HeapShard}'s block methods and
+ * <p>A policy is told nothing on the hot paths: a read or a touch sets the block's reference bit
+ * ({@link HeapShard#markReferenced}), one bit in a bitmap beside the region, and that is all a policy may
+ * learn of use. It runs under the shard's lock, walks the shard through {@link HeapShard}'s block methods and
  * evicts with {@link HeapShard#evict}, which never takes a pinned block.
  */
 interface EvictionPolicy {

@@ -5,6 +5,7 @@ import io.hce.memory.internal.concurrent.FieldHandles;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.locks.LockSupport;
 
 import static io.hce.memory.internal.heap.BlockLayout.BORDER_SIZE;
 import static io.hce.memory.internal.heap.BlockLayout.GRANULE;
@@ -62,6 +63,9 @@ final class HeapShard {
     private static final VarHandle BITS = JAVA_LONG.varHandle();
     private static final VarHandle HOLDER = FieldHandles.of(MethodHandles.lookup(), "holder", Thread.class);
     private static final byte POISON = (byte) 0xDB;
+    private static final long PARK_NANOS = 20_000;
+    /** The shard whose eviction callback the thread is running, if any: checked only before waiting for a lock. */
+    private static final ThreadLocal<HeapShard> IN_CALLBACK = new ThreadLocal<>();
     /** Classes that get quick lists: block sizes below 16 KiB. */
     private static final int QUICK_CLASSES = SizeClassIndex.classOf(16 << 10);
     private static final int QUICK_DEPTH = 16;
@@ -69,11 +73,14 @@ final class HeapShard {
     private final int index;
     private final MemorySegment memory;
     private final MemorySegment starts;
+    private final MemorySegment refs;
     private final long byteSize;
     private final long rightBorder;
     private final boolean poison;
     private final SizeClassIndex classes = new SizeClassIndex();
     private final EvictionPolicy policy = EvictionPolicy.standard();
+    private final Watcher watcher; // checked mode only
+    private final long regionOffset;
 
     /**
      * Quick lists: blocks freed and kept whole for the next request of their class, without merging (glibc's
@@ -103,12 +110,20 @@ final class HeapShard {
      * Lays the shard out in {@code memory}.
      *
      * @param index  the shard's number in its heap, as handles carry it
+     * @param regionOffset where the shard starts in the region
      * @param memory the shard's bytes, 16-byte aligned, at most {@link BlockLayout#MAX_SHARD_BYTES}
      * @param starts its block-start bitmap, {@link BlockLayout#bitmapBytesFor} bytes, zeroed here
-     * @param poison whether freed memory is filled with a pattern that {@link #firstUnpoisoned} checks
+     * @param refs   its reference bitmap (CLOCK's bits, by block start), as large, zeroed here
+     * @param watcher checked mode: told of every block handed out and ended, and freed memory is poisoned and
+     *                checked when handed out again; null otherwise
      */
-    HeapShard(int index, MemorySegment memory, MemorySegment starts, boolean poison) {
+    HeapShard(int index, long regionOffset, MemorySegment memory, MemorySegment starts, MemorySegment refs,
+              Watcher watcher) {
         this.index = index;
+        this.refs = refs;
+        this.regionOffset = regionOffset;
+        this.watcher = watcher;
+        boolean poison = watcher != null;
         this.memory = memory;
         this.starts = starts;
         this.byteSize = memory.byteSize();
@@ -116,6 +131,7 @@ final class HeapShard {
         this.poison = poison;
         this.quickLimit = byteSize / 8;
         starts.fill((byte) 0);
+        refs.fill((byte) 0);
         if (poison) {
             memory.fill(POISON);
         }
@@ -170,11 +186,16 @@ final class HeapShard {
             return;
         }
         checkNotHolder();
+        if (IN_CALLBACK.get() != null) { // waiting for one shard while holding another could deadlock
+            throw new IllegalStateException("an eviction callback must not call back into its heap");
+        }
         for (int spins = 0; !(holder == null && HOLDER.compareAndSet(this, null, me)); spins++) {
             if (spins < 64) {
                 Thread.onSpinWait();
-            } else {
+            } else if (spins < 128) {
                 Thread.yield();
+            } else {
+                LockSupport.parkNanos(PARK_NANOS); // a holder that is descheduled, or in a slow callback
             }
         }
     }
@@ -202,11 +223,34 @@ final class HeapShard {
         if (sizeClass < QUICK_CLASSES && quickCounts[sizeClass] != 0) {
             long block = popQuick(sizeClass, blockSize);
             if (block >= 0) {
-                return handOut(block, pins);
+                long handle = handOut(block, pins);
+                return watcher == null ? handle : watched(handle, pins);
             }
         }
         long block = findFreeOrFlush(blockSize);
-        return block < 0 ? 0 : take(block, blockSize, pins);
+        if (block < 0) {
+            return 0;
+        }
+        long handle = take(block, blockSize, pins);
+        return watcher == null ? handle : watched(handle, pins);
+    }
+
+    /**
+     * Checked mode, under the lock: the memory of a block just handed out must hold the poison, else it was
+     * written after it was freed; then the block is undone and the write reported.
+     */
+    private long watched(long handle, long pins) {
+        long block = BlockState.blockOf(handle);
+        long end = block + sizeAt(block);
+        long damaged = firstUnpoisoned(block + HEADER_LENGTH, end);
+        if (damaged >= 0) {
+            repoison(block + HEADER_LENGTH, end);
+            allocations--;
+            release(block);
+            throw watcher.writeAfterFree(regionOffset + damaged);
+        }
+        watcher.handedOut(handle, regionOffset + block, end - block - HEADER_LENGTH, pins == 0);
+        return handle;
     }
 
     /** As {@link #allocate}, evicting what the policy chooses when nothing fits. */
@@ -221,7 +265,7 @@ final class HeapShard {
         }
         long taken = take(block, blockSize, pins);
         policy.allocatedAt(BlockState.blockOf(taken), blockSize);
-        return taken;
+        return watcher == null ? taken : watched(taken, pins);
     }
 
     /**
@@ -230,6 +274,7 @@ final class HeapShard {
      * @return the header offset of the free block it became part of
      */
     long release(long block) {
+        STATE.setRelease(memory, block + STATE_OFFSET, 0L); // readers fail from here on, before any byte changes
         long size = sizeAt(block);
         usedBytes -= size;
         freeBytes += size;
@@ -275,6 +320,9 @@ final class HeapShard {
      * cleared with a release store before the header is reused, so a racing compare-and-set fails.
      */
     void releaseOwned(long block) {
+        if (watcher != null) {
+            watcher.ended(BlockState.handle(BlockState.stamp(stateAt(block)), index, block), regionOffset + block, false);
+        }
         STATE.setRelease(memory, block + STATE_OFFSET, 0L);
         releaseFreed(block, false);
     }
@@ -367,16 +415,19 @@ final class HeapShard {
      * @return the free block it merged into, or -1 if the state has changed since (pinned, touched, freed)
      */
     long evict(long block, long state, VictimSink sink) {
-        long evicting = (state & ~(BlockState.LIVE | BlockState.REFERENCED)) | BlockState.EVICTING;
-        if (!STATE.compareAndSet(memory, block + STATE_OFFSET, state, evicting)) {
-            return -1;
-        }
+        STATE.setRelease(memory, block + STATE_OFFSET, (state & ~BlockState.LIVE) | BlockState.EVICTING);
+        long handle = BlockState.handle(BlockState.stamp(state), index, block);
+        IN_CALLBACK.set(this);
         try {
-            sink.evicted(BlockState.handle(BlockState.stamp(state), index, block),
-                    memory.address() + block + HEADER_LENGTH, sizeAt(block) - HEADER_LENGTH);
+            sink.evicted(handle, memory.address() + block + HEADER_LENGTH, sizeAt(block) - HEADER_LENGTH);
         } catch (Throwable t) {
             STATE.setVolatile(memory, block + STATE_OFFSET, state); // nobody else changes an evicting block
             throw t;
+        } finally {
+            IN_CALLBACK.remove();
+        }
+        if (watcher != null) {
+            watcher.ended(handle, regionOffset + block, true);
         }
         evictions++;
         return release(block);
@@ -510,7 +561,8 @@ final class HeapShard {
             return true;
         }
         int sizeClass = classes.highestNonEmptyClass();
-        return sizeClass >= 0 && SizeClassIndex.largestSizeIn(sizeClass) >= blockSize;
+        return sizeClass >= 0 && SizeClassIndex.largestSizeIn(sizeClass) >= blockSize
+                || sizeClass < -1; // a torn read of the two bitmap levels: do not rule the shard out
     }
 
     /**
@@ -525,7 +577,10 @@ final class HeapShard {
         return BlockState.stamp(state) == stamp ? state : 0;
     }
 
-    /** @return {@link #validState}, but 0 for an owned block: handles do not pin or free those */
+    /**
+     * Under the lock: @return the state of the block at {@code block} if it is the allocation {@code stamp}
+     * names and was handed out as a handle, else 0. Exact: nothing changes a header without the lock.
+     */
     private long handleState(long block, int stamp) {
         long state = validState(block, stamp);
         return (state & BlockState.OWNED) == 0 ? state : 0;
@@ -533,7 +588,8 @@ final class HeapShard {
 
     /** @return true if the block was live and is now pinned once more */
     boolean pin(long block, int stamp) {
-        for (;;) {
+        lock();
+        try {
             long state = handleState(block, stamp);
             if (!BlockState.isLive(state)) {
                 return false;
@@ -541,9 +597,11 @@ final class HeapShard {
             if (BlockState.pins(state) == BlockState.MAX_PINS) {
                 throw new IllegalStateException("a block can be pinned at most " + BlockState.MAX_PINS + " times at once");
             }
-            if (STATE.compareAndSet(memory, block + STATE_OFFSET, state, (state + BlockState.ONE_PIN) | BlockState.REFERENCED)) {
-                return true;
-            }
+            STATE.setRelease(memory, block + STATE_OFFSET, state + BlockState.ONE_PIN);
+            markReferenced(block);
+            return true;
+        } finally {
+            unlock();
         }
     }
 
@@ -553,24 +611,20 @@ final class HeapShard {
      * @return false if the block has no pins or is not the allocation {@code stamp} names (nothing changed)
      */
     boolean unpin(long block, int stamp) {
-        checkNotHolder();
-        for (;;) {
+        lock();
+        try {
             long state = handleState(block, stamp);
             if (state == 0 || BlockState.pins(state) == 0) {
                 return false;
             }
             long next = state - BlockState.ONE_PIN;
-            if (STATE.compareAndSet(memory, block + STATE_OFFSET, state, next)) {
-                if (BlockState.isReleasable(next)) {
-                    lock();
-                    try {
-                        releaseFreed(block);
-                    } finally {
-                        unlock();
-                    }
-                }
-                return true;
+            STATE.setRelease(memory, block + STATE_OFFSET, next);
+            if (BlockState.isReleasable(next)) {
+                releaseFreed(block);
             }
+            return true;
+        } finally {
+            unlock();
         }
     }
 
@@ -580,37 +634,66 @@ final class HeapShard {
      * @return false if the block is not live under that stamp (freed or evicted already): nothing changed
      */
     boolean free(long block, int stamp) {
-        checkNotHolder();
-        for (;;) {
+        lock();
+        try {
             long state = handleState(block, stamp);
             if (!BlockState.isLive(state)) {
                 return false;
             }
-            long next = state & ~(BlockState.LIVE | BlockState.REFERENCED);
-            if (STATE.compareAndSet(memory, block + STATE_OFFSET, state, next)) {
-                if (BlockState.isReleasable(next)) {
-                    lock();
-                    try {
-                        releaseFreed(block);
-                    } finally {
-                        unlock();
-                    }
-                }
-                return true;
+            long next = state & ~BlockState.LIVE;
+            STATE.setRelease(memory, block + STATE_OFFSET, next);
+            if (watcher != null) {
+                watcher.ended(BlockState.handle(stamp, index, block), regionOffset + block, false);
             }
+            if (BlockState.isReleasable(next)) {
+                releaseFreed(block);
+            }
+            return true;
+        } finally {
+            unlock();
         }
     }
 
-    /** Sets the block's referenced bit, if it is live and the bit is clear. @return whether it is live */
+    /** Sets the block's referenced bit, if it is live. Lock-free. @return whether it is live */
     boolean touch(long block, int stamp) {
-        long state = validState(block, stamp);
-        if (!BlockState.isLive(state)) {
+        if (!BlockState.isLive(validState(block, stamp))) {
             return false;
         }
-        if ((state & BlockState.REFERENCED) == 0) {
-            STATE.compareAndSet(memory, block + STATE_OFFSET, state, state | BlockState.REFERENCED);
-        }
+        markReferenced(block);
         return true;
+    }
+
+    /**
+     * Sets the reference bit of the block starting at {@code block}, without the lock, and only if it is clear
+     * (a hot block's bit stays set, and its bitmap line shared). A racing update of the same bitmap word may
+     * lose a bit or keep one the hand just cleared: either costs CLOCK a little accuracy, never memory safety,
+     * since the bitmap holds nothing else.
+     */
+    void markReferenced(long block) {
+        long granule = block >>> GRANULE_SHIFT;
+        long word = (granule >>> 6) << 3;
+        long bit = 1L << (granule & 63);
+        long bits = (long) BITS.getOpaque(refs, word);
+        if ((bits & bit) == 0) {
+            BITS.setOpaque(refs, word, bits | bit);
+        }
+    }
+
+    /** @return whether the block's reference bit is set */
+    boolean isReferenced(long block) {
+        long granule = block >>> GRANULE_SHIFT;
+        return ((long) BITS.getOpaque(refs, (granule >>> 6) << 3) & (1L << (granule & 63))) != 0;
+    }
+
+    /** Clears the block's reference bit (the eviction hand, or a new block). */
+    void clearReferenced(long block) {
+        long granule = block >>> GRANULE_SHIFT;
+        long word = (granule >>> 6) << 3;
+        long bit = 1L << (granule & 63);
+        long bits = (long) BITS.getOpaque(refs, word);
+        if ((bits & bit) != 0) {
+            BITS.setOpaque(refs, word, bits & ~bit);
+        }
     }
 
     /**
@@ -627,7 +710,7 @@ final class HeapShard {
         if (!BlockState.isReadable(state)) {
             return false;
         }
-        long capacity = sizeAt(block) - HEADER_LENGTH;
+        long capacity = Math.min(sizeAt(block), rightBorder - block) - HEADER_LENGTH; // bounded even if torn
         if (offset < 0 || length < 0 || offset > capacity - length) {
             if (!BlockState.isReadable(validState(block, stamp))) {
                 return false;
@@ -637,13 +720,10 @@ final class HeapShard {
         }
         MemorySegment.copy(memory, block + HEADER_LENGTH + offset, dst, dstOffset, length);
         VarHandle.loadLoadFence();
-        long after = validState(block, stamp);
-        if (!BlockState.isReadable(after)) {
+        if (!BlockState.isReadable(validState(block, stamp))) {
             return false;
         }
-        if ((after & (BlockState.REFERENCED | BlockState.LIVE)) == BlockState.LIVE) {
-            STATE.compareAndSet(memory, block + STATE_OFFSET, after, after | BlockState.REFERENCED);
-        }
+        markReferenced(block);
         return true;
     }
 
@@ -673,10 +753,6 @@ final class HeapShard {
 
     long stateAt(long block) {
         return (long) STATE.getVolatile(memory, block + STATE_OFFSET);
-    }
-
-    void clearReferenced(long block, long state) {
-        STATE.compareAndSet(memory, block + STATE_OFFSET, state, state & ~BlockState.REFERENCED);
     }
 
     /** @return the first block starting at or after {@code offset} (the right border at the latest) */
@@ -873,6 +949,7 @@ final class HeapShard {
 
     /** Gives a block being handed out (from the free lists or a quick list) a new stamp and its first pins. */
     private long handOut(long block, long pins) {
+        clearReferenced(block);
         int stamp = nextStamp();
         STATE.setRelease(memory, block + STATE_OFFSET, BlockState.live(stamp, pins));
         VarHandle.storeStoreFence(); // the new stamp is seen before the new owner's payload (optimistic reads)
@@ -945,7 +1022,10 @@ final class HeapShard {
         memory.set(JAVA_INT, block + LEFT_OFFSET_OFFSET, (int) leftOffset);
     }
 
-    /** The previous link is kept shifted left by 4, so a free block's second half never has a state flag set. */
+    /**
+     * The previous link is kept shifted left by 4 with the {@link BlockState#OWNED} bit set: read as a state, a free
+     * block's links are never live, readable or pinned, and handles refuse owned blocks (see {@code BlockLayout}).
+     */
     private int previousAt(long block) {
         return memory.get(JAVA_INT, block + PREVIOUS_OFFSET) >>> 4;
     }
@@ -955,7 +1035,7 @@ final class HeapShard {
     }
 
     private void setPrevious(long block, int granule) {
-        memory.set(JAVA_INT, block + PREVIOUS_OFFSET, granule << 4);
+        memory.set(JAVA_INT, block + PREVIOUS_OFFSET, granule << 4 | (int) BlockState.OWNED);
     }
 
     private void setNext(long block, int granule) {

@@ -13,13 +13,16 @@ import java.lang.foreign.MemorySegment;
  * whether it is the same allocation. So a stale handle (its block freed or evicted since) is recognised,
  * never read through.
  * <ul>
- *   <li><b>Reads without a pin</b> copy out and validate afterwards ({@link HeapShard#read}): no atomic at all
- *       when the block's referenced bit is already set, one compare-and-set when it is not. A block evicted
- *       or freed during the copy makes the read report a miss; its bytes are never returned.</li>
- *   <li><b>Pins</b> are for holding a block: its memory is not reused while a pin is held. A pin is one
- *       compare-and-set on the block's own header, an unpin another; eviction passes pinned blocks by, and
- *       {@code free} of a pinned block is completed by its last unpin (memcached's and OHC's reference
- *       counts). A block handed out by the handle API starts pinned by its creator, so it cannot be taken
+ *   <li><b>Reads without a pin</b> copy out and validate afterwards ({@link HeapShard#read}): no atomic and
+ *       no write to any header; at most one plain store to the reference bitmap, when the block's bit is not
+ *       set yet. A block evicted or freed during the copy makes the read report a miss; its bytes are never
+ *       returned.</li>
+ *   <li><b>Pins</b> are for holding a block: its memory is not reused while a pin is held; eviction passes
+ *       pinned blocks by, and {@code free} of a pinned block is completed by its last unpin (memcached's and
+ *       OHC's reference counts). A pin and an unpin each take the block's shard lock for a few stores (one
+ *       atomic each, as a compare-and-set on the header would be): a header is never written by a thread
+ *       that does not hold its shard's lock, so no stale handle can write into memory that has become another
+ *       value's. A block handed out by the handle API starts pinned by its creator, so it cannot be taken
  *       while it is being written, before its owner has published it.</li>
  * </ul>
  * Epoch-based reclamation was the other candidate: one fence per read section and no write to the block.
@@ -63,17 +66,18 @@ public final class ShardedHeap {
      * @param memory   at least {@link #bytesFor}{@code (capacity, shardCount)} bytes, 16-byte aligned
      * @param capacity the region's size
      * @param shardCount a power of two from {@link #shardCountFor}, or any power of two the region can hold
-     * @param poison   whether freed memory is poisoned (checked mode)
+     * @param watcher  checked mode's books, or null: with one, freed memory is poisoned and checked
      */
-    public ShardedHeap(MemorySegment memory, long capacity, int shardCount, boolean poison) {
+    public ShardedHeap(MemorySegment memory, long capacity, int shardCount, Watcher watcher) {
         this.shardBytes = shardBytesFor(capacity, shardCount);
         this.shards = new HeapShard[shardCount];
         this.mask = shardCount - 1;
         long bitmapBytes = BlockLayout.bitmapBytesFor(shardBytes);
         long bitmaps = regionBytesRounded(capacity);
         for (int i = 0; i < shardCount; i++) {
-            shards[i] = new HeapShard(i, memory.asSlice(i * shardBytes, shardBytes),
-                    memory.asSlice(bitmaps + i * bitmapBytes, bitmapBytes), poison);
+            shards[i] = new HeapShard(i, i * shardBytes, memory.asSlice(i * shardBytes, shardBytes),
+                    memory.asSlice(bitmaps + 2L * i * bitmapBytes, bitmapBytes),
+                    memory.asSlice(bitmaps + (2L * i + 1) * bitmapBytes, bitmapBytes), watcher);
         }
         this.maxPayload = HeapShard.maxPayloadFor(shardBytes);
     }
@@ -98,7 +102,7 @@ public final class ShardedHeap {
 
     /** @return the bytes of native memory a heap of {@code capacity} in {@code shardCount} shards takes */
     public static long bytesFor(long capacity, int shardCount) {
-        return regionBytesRounded(capacity) + shardCount * BlockLayout.bitmapBytesFor(shardBytesFor(capacity, shardCount));
+        return regionBytesRounded(capacity) + 2L * shardCount * BlockLayout.bitmapBytesFor(shardBytesFor(capacity, shardCount));
     }
 
     /** @return the largest payload a heap of {@code capacity} in {@code shardCount} shards can hand out */
@@ -332,20 +336,6 @@ public final class ShardedHeap {
         }
     }
 
-    /**
-     * Takes back a block that was just handed out and that nobody else can know of yet (checked mode undoing
-     * an allocation whose memory was found written after free), whatever API it was handed out by.
-     */
-    public void discard(long handle) {
-        HeapShard shard = shards[BlockState.shardOf(handle)];
-        shard.lock();
-        try {
-            shard.releaseOwned(BlockState.blockOf(handle));
-        } finally {
-            shard.unlock();
-        }
-    }
-
     private HeapShard shardAt(long payloadOffset) {
         long header = payloadOffset - BlockLayout.HEADER_LENGTH;
         if (header < 0 || (header & (BlockLayout.GRANULE - 1)) != 0 || header >= shards.length * shardBytes) {
@@ -401,40 +391,39 @@ public final class ShardedHeap {
         shard.lock();
         try {
             long block = BlockState.blockOf(handle);
-            return BlockState.isLive(shard.validState(block, BlockState.stampOf(handle)))
-                    && shard.tryResize(block, HeapShard.blockSizeFor(newByteSize));
+            long state = shard.validState(block, BlockState.stampOf(handle));
+            if ((state & BlockState.OWNED) == 0) {
+                throw new IllegalStateException("only a block handed out as a segment can be resized: readers of a"
+                        + " handle's block may be reading past a new end");
+            }
+            return BlockState.isLive(state) && shard.tryResize(block, HeapShard.blockSizeFor(newByteSize));
         } finally {
             shard.unlock();
         }
     }
 
-    // ---- checked mode -------------------------------------------------------------------------------------
-
-    /**
-     * @return the region offset of the first byte in the payload of the block a handle names that does not
-     *         hold the poison, or -1 (checked mode: a write after free, found when the memory is handed out again)
-     */
-    public long firstUnpoisoned(long handle) {
-        HeapShard shard = shards[BlockState.shardOf(handle)];
-        long block = BlockState.blockOf(handle);
-        long from = block + BlockLayout.HEADER_LENGTH;
-        long found = shard.firstUnpoisoned(from, from + shard.payloadCapacity(block));
-        return found < 0 ? -1 : BlockState.shardOf(handle) * shardBytes + found;
-    }
-
-    /** Poisons the payload of the block a handle names again (after reporting a write after free in it). */
-    public void repoison(long handle) {
-        HeapShard shard = shards[BlockState.shardOf(handle)];
-        long block = BlockState.blockOf(handle);
-        shard.repoison(block + BlockLayout.HEADER_LENGTH, block + shard.sizeAt(block));
-    }
-
     // ---- whole-heap operations ----------------------------------------------------------------------------
 
-    /** Takes every shard's lock, in order (close, verify, statistics). */
+    /**
+     * Takes every shard's lock, in order (close, verify), or none.
+     *
+     * @throws IllegalStateException with no lock taken, if the calling thread holds one (an eviction callback)
+     */
     public void lockAll() {
         for (HeapShard shard : shards) {
-            shard.lock();
+            shard.checkNotHolder();
+        }
+        int locked = 0;
+        try {
+            for (HeapShard shard : shards) {
+                shard.lock();
+                locked++;
+            }
+        } catch (RuntimeException | Error e) {
+            for (int i = 0; i < locked; i++) {
+                shards[i].unlock();
+            }
+            throw e;
         }
     }
 

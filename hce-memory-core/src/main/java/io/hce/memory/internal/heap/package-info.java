@@ -15,24 +15,25 @@
  * a shard is read and written under the shard's lock.
  * <ol>
  *   <li><b>The shard lock</b> ({@code HeapShard.lock}) is acquired by a compare-and-set of its holder and
- *       released by a release store: everything written under it is seen by the next holder.</li>
- *   <li><b>A block's state word</b> is the one word written without the lock. Every change is a
- *       compare-and-set of the whole word (stamp, pins, flags), so a change is made only by a thread that has
- *       seen the latest value, and the stamp in the expected value makes a thread that lost a race with the
- *       block's reuse fail. The lock holder writes a new block's state with a release store followed by a
- *       store-store fence, before the new owner can write the payload, and before it sets the block's used
- *       flag and start bit (each a release store; readers load them with acquire before the state): a thread
- *       that sees a header as a used block's sees its new stamp. A header merged away gets state 0 and its
- *       start bit cleared; a free block's links never have a state flag set ({@code BlockLayout}).</li>
- *   <li><b>Release</b>: whoever makes a state releasable (freed, no pins) by its compare-and-set, and only that
- *       thread, takes the lock and gives the block to the free lists. Eviction claims a block (live, no pins →
- *       evicting) by compare-and-set under the lock, so a concurrent pin either came first (and eviction
- *       passes the block by) or fails.</li>
- *   <li><b>Optimistic reads</b> read the state (volatile), copy, issue a load-load fence and read the state
- *       again. A block released and reused between the two has a new header (cleared start bit, free-list
- *       links, or a new stamp) written before any new payload (rules 2 and 3), so the second read fails.</li>
- *   <li><b>Hints</b>: {@code HeapShard.mightFit} reads the size-class bitmaps without the lock. It is used only
- *       to pass shards by; a shard it passes had no fitting block at some moment during the call.</li>
+ *       released by a release store: everything written under it is seen by the next holder. Headers, state
+ *       words included, are written only under it: allocation, free, pin, unpin, eviction, resize.</li>
+ *   <li><b>Publication of a block</b>: the holder writes a new block's state (its stamp) with a release store
+ *       followed by a store-store fence, then its used flag and start bit, each with a release store. Readers
+ *       without the lock load the start bit and the used flag with acquire before the state: a thread that
+ *       sees a header as a used block's sees its new stamp, and the new owner's payload comes after both.</li>
+ *   <li><b>Retirement of a block</b>: before any byte of a released block changes (poison, merge, links), its
+ *       state is set to 0 with a release store; a header merged away gets state 0 and loses its start bit; a
+ *       free block's links never read as a live, readable or pinned state ({@code BlockLayout}).</li>
+ *   <li><b>Optimistic reads</b> ({@code HeapShard.read}) load the start bit, the used flag and the state, copy,
+ *       issue a load-load fence, and load them again. A block retired or reused between the two loads fails
+ *       the second (rules 2 and 3), so a read that returns true copied the block's own bytes. Readers write
+ *       nothing shared but the reference bitmap.</li>
+ *   <li><b>Reference bits</b> are set by readers with opaque read-modify-writes of the reference bitmap, and
+ *       cleared by the eviction hand under the lock. A race may lose or keep a bit: CLOCK's accuracy, never
+ *       memory safety, is at stake, as the bitmap holds nothing else.</li>
+ *   <li><b>Hints</b>: {@code HeapShard.mightFit} reads the size-class bitmaps and the quick-list count without
+ *       the lock. It is used only to pass shards by; a shard it passes had no fitting block at some moment
+ *       during the call.</li>
  * </ol>
  */
 package io.hce.memory.internal.heap;
