@@ -598,15 +598,18 @@ public final class FixedHeap implements AutoCloseable {
      *         those of the moment it closed, with no bytes used or free
      */
     public HeapStatistics statistics() {
-        ShardedHeap.Figures figures = closed ? figuresAtClose : null;
-        if (figures == null) {
+        ShardedHeap.Figures figures = null;
+        if (!closed) {
             try {
                 figures = engine.figures();
-            } catch (IllegalStateException closing) {
-                figures = figuresAtClose;
+            } catch (IllegalStateException e) {
+                if (!closed) {
+                    throw e; // an eviction callback asking: refused like any call into the heap
+                }
             }
         }
-        if (closed) {
+        if (figures == null) {
+            figures = figuresAtClose;
             return new HeapStatistics(name, capacity, 0, 0, 0, figures.allocations(), figures.frees(),
                     failures.get(), figures.evictions());
         }

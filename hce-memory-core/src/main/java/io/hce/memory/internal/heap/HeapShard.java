@@ -64,8 +64,11 @@ final class HeapShard {
     private static final VarHandle HOLDER = FieldHandles.of(MethodHandles.lookup(), "holder", Thread.class);
     private static final byte POISON = (byte) 0xDB;
     private static final long PARK_NANOS = 20_000;
-    /** The shard whose eviction callback the thread is running, if any: checked only before waiting for a lock. */
-    private static final ThreadLocal<HeapShard> IN_CALLBACK = new ThreadLocal<>();
+    /**
+     * The heap whose eviction callback the thread is running, if any: checked only before waiting for a lock, so
+     * that a callback never waits for another shard of its own heap (two such callbacks could wait for each other).
+     */
+    private static final ThreadLocal<Object> IN_CALLBACK = new ThreadLocal<>();
     /** Classes that get quick lists: block sizes below 16 KiB. */
     private static final int QUICK_CLASSES = SizeClassIndex.classOf(16 << 10);
     private static final int QUICK_DEPTH = 16;
@@ -81,6 +84,7 @@ final class HeapShard {
     private final EvictionPolicy policy = EvictionPolicy.standard();
     private final Watcher watcher; // checked mode only
     private final long regionOffset;
+    private final Object heap; // the shards of one heap share it: who is in whose callback
 
     /**
      * Quick lists: blocks freed and kept whole for the next request of their class, without merging (glibc's
@@ -109,6 +113,7 @@ final class HeapShard {
     /**
      * Lays the shard out in {@code memory}.
      *
+     * @param heap   what the shards of one heap share, to tell its callbacks from other heaps
      * @param index  the shard's number in its heap, as handles carry it
      * @param regionOffset where the shard starts in the region
      * @param memory the shard's bytes, 16-byte aligned, at most {@link BlockLayout#MAX_SHARD_BYTES}
@@ -117,8 +122,9 @@ final class HeapShard {
      * @param watcher checked mode: told of every block handed out and ended, and freed memory is poisoned and
      *                checked when handed out again; null otherwise
      */
-    HeapShard(int index, long regionOffset, MemorySegment memory, MemorySegment starts, MemorySegment refs,
-              Watcher watcher) {
+    HeapShard(Object heap, int index, long regionOffset, MemorySegment memory, MemorySegment starts,
+              MemorySegment refs, Watcher watcher) {
+        this.heap = heap;
         this.index = index;
         this.refs = refs;
         this.regionOffset = regionOffset;
@@ -186,7 +192,7 @@ final class HeapShard {
             return;
         }
         checkNotHolder();
-        if (IN_CALLBACK.get() != null) { // waiting for one shard while holding another could deadlock
+        if (IN_CALLBACK.get() == heap) { // waiting for one shard while holding another could deadlock
             throw new IllegalStateException("an eviction callback must not call back into its heap");
         }
         for (int spins = 0; !(holder == null && HOLDER.compareAndSet(this, null, me)); spins++) {
@@ -275,6 +281,7 @@ final class HeapShard {
      */
     long release(long block) {
         STATE.setRelease(memory, block + STATE_OFFSET, 0L); // readers fail from here on, before any byte changes
+        VarHandle.storeStoreFence(); // ...on weakly ordered processors too: the poison and links come after
         long size = sizeAt(block);
         usedBytes -= size;
         freeBytes += size;
@@ -343,6 +350,7 @@ final class HeapShard {
             if (clearState) {
                 STATE.setRelease(memory, block + STATE_OFFSET, 0L);
             }
+            VarHandle.storeStoreFence(); // the cleared state is seen before the poison
             if (poison) {
                 memory.asSlice(block + HEADER_LENGTH, size - HEADER_LENGTH).fill(POISON);
             }
@@ -417,14 +425,15 @@ final class HeapShard {
     long evict(long block, long state, VictimSink sink) {
         STATE.setRelease(memory, block + STATE_OFFSET, (state & ~BlockState.LIVE) | BlockState.EVICTING);
         long handle = BlockState.handle(BlockState.stamp(state), index, block);
-        IN_CALLBACK.set(this);
+        Object outer = IN_CALLBACK.get(); // a callback of another heap, if this eviction runs inside one
+        IN_CALLBACK.set(heap);
         try {
             sink.evicted(handle, memory.address() + block + HEADER_LENGTH, sizeAt(block) - HEADER_LENGTH);
         } catch (Throwable t) {
             STATE.setVolatile(memory, block + STATE_OFFSET, state); // nobody else changes an evicting block
             throw t;
         } finally {
-            IN_CALLBACK.remove();
+            IN_CALLBACK.set(outer);
         }
         if (watcher != null) {
             watcher.ended(handle, regionOffset + block, true);
@@ -969,6 +978,7 @@ final class HeapShard {
     private void absorb(long block) {
         clearStart(block);
         STATE.setRelease(memory, block + STATE_OFFSET, 0L); // no stamp may linger in a header that is gone
+        VarHandle.storeStoreFence();
         if (poison) {
             memory.asSlice(block, HEADER_LENGTH).fill(POISON);
         }

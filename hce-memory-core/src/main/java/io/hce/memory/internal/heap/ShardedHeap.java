@@ -75,7 +75,7 @@ public final class ShardedHeap {
         long bitmapBytes = BlockLayout.bitmapBytesFor(shardBytes);
         long bitmaps = regionBytesRounded(capacity);
         for (int i = 0; i < shardCount; i++) {
-            shards[i] = new HeapShard(i, i * shardBytes, memory.asSlice(i * shardBytes, shardBytes),
+            shards[i] = new HeapShard(this, i, i * shardBytes, memory.asSlice(i * shardBytes, shardBytes),
                     memory.asSlice(bitmaps + 2L * i * bitmapBytes, bitmapBytes),
                     memory.asSlice(bitmaps + (2L * i + 1) * bitmapBytes, bitmapBytes), watcher);
         }
