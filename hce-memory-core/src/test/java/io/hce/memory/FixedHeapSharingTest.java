@@ -419,6 +419,9 @@ class FixedHeapSharingTest {
                         reports.incrementAndGet();
                         firstReport.compareAndSet(null, e);
                     }
+                    // A breath between walks: back to back, they keep the shard's lock from the others (it is not
+                    // fair), and the run takes from seconds to a minute.
+                    java.util.concurrent.locks.LockSupport.parkNanos(20_000);
                 }
             });
             try {
