@@ -71,7 +71,7 @@ final class HeapShard {
     private static final ThreadLocal<Object> IN_CALLBACK = new ThreadLocal<>();
     /** Classes that get quick lists: block sizes below 16 KiB. */
     private static final int QUICK_CLASSES = SizeClassIndex.classOf(16 << 10);
-    private static final int QUICK_DEPTH = 16;
+    private static final int QUICK_DEPTH = 256;
 
     private final int index;
     private final MemorySegment memory;
@@ -89,12 +89,11 @@ final class HeapShard {
     /**
      * Quick lists: blocks freed and kept whole for the next request of their class, without merging (glibc's
      * fast bins). A quick block stays marked used, with state 0 (no stamp, so no handle names it), and counts as
-     * free. At most {@link #QUICK_DEPTH} a class and {@code byteSize / 8} bytes in all; they are merged back
+     * free. At most {@link #QUICK_DEPTH} a class (each class's list grows on demand); they are merged back
      * ({@link #flushQuick}) before any request would fail or evict, and before statistics and tryResize need them.
      */
-    private final int[] quick = new int[QUICK_CLASSES * QUICK_DEPTH];
+    private final int[][] quick = new int[QUICK_CLASSES][];
     private final int[] quickCounts = new int[QUICK_CLASSES];
-    private final long quickLimit;
     private long quickBytes;
     private int quickBlocks; // read without the lock by mightFit
 
@@ -135,7 +134,6 @@ final class HeapShard {
         this.byteSize = memory.byteSize();
         this.rightBorder = byteSize - BORDER_SIZE;
         this.poison = poison;
-        this.quickLimit = byteSize / 8;
         starts.fill((byte) 0);
         refs.fill((byte) 0);
         if (poison) {
@@ -346,7 +344,7 @@ final class HeapShard {
         frees++;
         long size = sizeAt(block);
         int sizeClass = SizeClassIndex.classOf(size);
-        if (sizeClass < QUICK_CLASSES && quickCounts[sizeClass] < QUICK_DEPTH && quickBytes + size <= quickLimit) {
+        if (sizeClass < QUICK_CLASSES && quickCounts[sizeClass] < QUICK_DEPTH) {
             if (clearState) {
                 STATE.setRelease(memory, block + STATE_OFFSET, 0L);
             }
@@ -354,7 +352,14 @@ final class HeapShard {
             if (poison) {
                 memory.asSlice(block + HEADER_LENGTH, size - HEADER_LENGTH).fill(POISON);
             }
-            quick[sizeClass * QUICK_DEPTH + quickCounts[sizeClass]++] = granuleOf(block);
+            int[] list = quick[sizeClass];
+            int count = quickCounts[sizeClass];
+            if (list == null || list.length == count) {
+                list = quick[sizeClass] = java.util.Arrays.copyOf(list == null ? new int[0] : list,
+                        Math.min(QUICK_DEPTH, Math.max(8, 2 * count)));
+            }
+            list[count] = granuleOf(block);
+            quickCounts[sizeClass] = count + 1;
             quickBytes += size;
             quickBlocks++;
             usedBytes -= size;
@@ -367,13 +372,13 @@ final class HeapShard {
 
     /** @return a quick block of the class with room for {@code blockSize}, taken off its list, or -1 */
     private long popQuick(int sizeClass, long blockSize) {
-        int base = sizeClass * QUICK_DEPTH;
+        int[] list = quick[sizeClass];
         int count = quickCounts[sizeClass];
         for (int i = count - 1; i >= 0; i--) {
-            long block = offsetOf(quick[base + i]);
+            long block = offsetOf(list[i]);
             long size = sizeAt(block);
             if (size >= blockSize) {
-                quick[base + i] = quick[base + count - 1];
+                list[i] = list[count - 1];
                 quickCounts[sizeClass] = count - 1;
                 quickBytes -= size;
                 quickBlocks--;
@@ -392,9 +397,9 @@ final class HeapShard {
             return;
         }
         for (int sizeClass = 0; sizeClass < QUICK_CLASSES; sizeClass++) {
-            int base = sizeClass * QUICK_DEPTH;
+            int[] list = quick[sizeClass];
             for (int i = quickCounts[sizeClass] - 1; i >= 0; i--) {
-                long block = offsetOf(quick[base + i]);
+                long block = offsetOf(list[i]);
                 long size = sizeAt(block);
                 usedBytes += size; // release counts it as used becoming free; a quick block is free already
                 freeBytes -= size;
@@ -807,16 +812,16 @@ final class HeapShard {
         long quickListedBytes = 0;
         for (int sizeClass = 0; sizeClass < QUICK_CLASSES; sizeClass++) {
             for (int i = 0; i < quickCounts[sizeClass]; i++) {
-                long block = offsetOf(quick[sizeClass * QUICK_DEPTH + i]);
+                long block = offsetOf(quick[sizeClass][i]);
                 if (!quickListed.add(block) || SizeClassIndex.classOf(sizeAt(block)) != sizeClass) {
                     return "quick list of class " + sizeClass + ": block at " + block + " listed twice or misfiled";
                 }
                 quickListedBytes += sizeAt(block);
             }
         }
-        if (quickListed.size() != quickBlocks || quickListedBytes != quickBytes || quickBytes > quickLimit) {
+        if (quickListed.size() != quickBlocks || quickListedBytes != quickBytes) {
             return "quick lists hold " + quickListed.size() + " blocks of " + quickListedBytes + " bytes, books say "
-                    + quickBlocks + " of " + quickBytes + " (limit " + quickLimit + ")";
+                    + quickBlocks + " of " + quickBytes;
         }
         long quickWalked = 0;
         long walkedUsed = 0;
