@@ -1,6 +1,7 @@
 package io.hce.memory;
 
 import io.hce.memory.internal.heap.ShardedHeap;
+import io.hce.memory.internal.heap.VictimSink;
 import io.hce.memory.internal.platform.NativeMemory;
 import io.hce.memory.internal.platform.Reclaimer;
 
@@ -94,6 +95,13 @@ public final class FixedHeap implements AutoCloseable {
 
     private final String name;
     private final long capacity;
+    /** Eviction sinks: constants, the caller's callback passed beside them, so that an eviction allocates nothing. */
+    private static final VictimSink ADDRESS_SINK = (onEvict, victim, address, payload) -> ((LongConsumer) onEvict).accept(address);
+    private static final VictimSink HANDLE_SINK = (onEvict, victim, address, payload) -> ((LongConsumer) onEvict).accept(victim);
+    @SuppressWarnings("unchecked")
+    private final VictimSink segmentSink = (onEvict, victim, address, payload) ->
+            ((Consumer<MemorySegment>) onEvict).accept(region().asSlice(address - region().address(), payload));
+
     private final Arena arena;
     private final MemorySegment region;
     private final ShardedHeap engine;
@@ -253,8 +261,7 @@ public final class FixedHeap implements AutoCloseable {
     public MemorySegment allocateOrEvict(long byteSize, Consumer<MemorySegment> onEvict) {
         Objects.requireNonNull(onEvict, "onEvict");
         checkRequest(byteSize);
-        long handle = engine.allocateOrEvict(byteSize, 0, (victim, address, payload) ->
-                onEvict.accept(region.asSlice(address - region.address(), payload)));
+        long handle = engine.allocateOrEvict(byteSize, 0, segmentSink, onEvict);
         if (handle == NO_HANDLE) {
             failures.incrementAndGet();
             throw exhausted(byteSize, "nothing left to evict (every other block is pinned)");
@@ -361,7 +368,7 @@ public final class FixedHeap implements AutoCloseable {
     public long allocateAddressOrEvict(long byteSize, LongConsumer onEvict) {
         Objects.requireNonNull(onEvict, "onEvict");
         checkRequest(byteSize);
-        long handle = engine.allocateOrEvict(byteSize, 0, (victim, address, payload) -> onEvict.accept(address));
+        long handle = engine.allocateOrEvict(byteSize, 0, ADDRESS_SINK, onEvict);
         if (handle == NO_HANDLE) {
             failures.incrementAndGet();
             throw exhausted(byteSize, "nothing left to evict (every other block is pinned)");
@@ -459,7 +466,7 @@ public final class FixedHeap implements AutoCloseable {
     public long allocateHandleOrEvict(long byteSize, LongConsumer onEvict) {
         Objects.requireNonNull(onEvict, "onEvict");
         checkRequest(byteSize);
-        long handle = engine.allocateOrEvict(byteSize, 1, (victim, address, payload) -> onEvict.accept(victim));
+        long handle = engine.allocateOrEvict(byteSize, 1, HANDLE_SINK, onEvict);
         if (handle == NO_HANDLE) {
             failures.incrementAndGet();
             throw exhausted(byteSize, "nothing left to evict (every other block is pinned)");
@@ -683,6 +690,10 @@ public final class FixedHeap implements AutoCloseable {
         } finally {
             engine.unlockAll();
         }
+    }
+
+    private MemorySegment region() {
+        return region;
     }
 
     @Override

@@ -31,7 +31,7 @@ final class ClockEviction implements EvictionPolicy {
     private long hand;
 
     @Override
-    public long makeRoom(HeapShard shard, long blockSize, VictimSink sink) {
+    public long makeRoom(HeapShard shard, long blockSize, VictimSink sink, Object listener) {
         long end = shard.rightBorder();
         long block = hand == 0 ? HeapShard.FIRST_BLOCK : shard.blockAtOrAfter(hand);
         long turn = shard.byteSize();
@@ -59,7 +59,7 @@ final class ClockEviction implements EvictionPolicy {
                 shard.clearReferenced(block);
                 block += size;
             } else {
-                long merged = shard.evict(block, state, sink);
+                long merged = shard.evict(block, state, sink, listener);
                 long mergedSize = shard.sizeAt(merged);
                 if (mergedSize >= blockSize) {
                     hand = merged;

@@ -17,10 +17,11 @@ interface EvictionPolicy {
      * @param shard     the shard, whose lock the caller holds
      * @param blockSize the block size needed, header included
      * @param sink      told of each victim before its memory is reused
+     * @param listener  passed to the sink with each victim
      * @return the header offset of a free block of at least {@code blockSize}, or -1 when every block that
      *         could be evicted has been looked at and none made room (the rest is pinned)
      */
-    long makeRoom(HeapShard shard, long blockSize, VictimSink sink);
+    long makeRoom(HeapShard shard, long blockSize, VictimSink sink, Object listener);
 
     /**
      * A block was just carved out of the free block {@link #makeRoom} returned.

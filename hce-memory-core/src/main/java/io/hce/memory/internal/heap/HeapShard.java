@@ -258,12 +258,12 @@ final class HeapShard {
     }
 
     /** As {@link #allocate}, evicting what the policy chooses when nothing fits. */
-    long allocateOrEvict(long blockSize, long pins, VictimSink sink) {
+    long allocateOrEvict(long blockSize, long pins, VictimSink sink, Object listener) {
         long handle = allocate(blockSize, pins);
         if (handle != 0) {
             return handle;
         }
-        long block = policy.makeRoom(this, blockSize, sink); // allocate has flushed the quick lists
+        long block = policy.makeRoom(this, blockSize, sink, listener); // allocate has flushed the quick lists
         if (block < 0) {
             return 0;
         }
@@ -427,13 +427,13 @@ final class HeapShard {
      * @param state the state the caller read, live with no pins
      * @return the free block it merged into, or -1 if the state has changed since (pinned, touched, freed)
      */
-    long evict(long block, long state, VictimSink sink) {
+    long evict(long block, long state, VictimSink sink, Object listener) {
         STATE.setRelease(memory, block + STATE_OFFSET, (state & ~BlockState.LIVE) | BlockState.EVICTING);
         long handle = BlockState.handle(BlockState.stamp(state), index, block);
         Object outer = IN_CALLBACK.get(); // a callback of another heap, if this eviction runs inside one
         IN_CALLBACK.set(heap);
         try {
-            sink.evicted(handle, memory.address() + block + HEADER_LENGTH, sizeAt(block) - HEADER_LENGTH);
+            sink.evicted(listener, handle, memory.address() + block + HEADER_LENGTH, sizeAt(block) - HEADER_LENGTH);
         } catch (Throwable t) {
             STATE.setVolatile(memory, block + STATE_OFFSET, state); // nobody else changes an evicting block
             throw t;

@@ -196,13 +196,13 @@ public final class ShardedHeap {
      *
      * @return the new block's handle, or 0 when every shard's evictable blocks were not enough (the rest is pinned)
      */
-    public long allocateOrEvict(long byteSize, long pins, VictimSink sink) {
+    public long allocateOrEvict(long byteSize, long pins, VictimSink sink, Object listener) {
         long blockSize = HeapShard.blockSizeFor(byteSize);
         if (mask == 0) {
             HeapShard shard = shards[0];
             shard.lock();
             try {
-                return shard.allocateOrEvict(blockSize, pins, sink);
+                return shard.allocateOrEvict(blockSize, pins, sink, listener);
             } finally {
                 shard.unlock();
             }
@@ -216,7 +216,7 @@ public final class ShardedHeap {
             HeapShard shard = shards[(first + i) & mask];
             shard.lock();
             try {
-                handle = shard.allocateOrEvict(blockSize, pins, sink);
+                handle = shard.allocateOrEvict(blockSize, pins, sink, listener);
                 if (handle != 0) {
                     return handle;
                 }
