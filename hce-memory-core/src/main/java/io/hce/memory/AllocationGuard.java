@@ -159,35 +159,33 @@ final class AllocationGuard {
         }
         Block block = live.get(address);
         if (block == null) {
-            Block freed = quarantined.get(address);
-            if (freed != null) {
-                throw misuse(new IllegalStateException("double free of " + freed.describe() + " by " + owner
-                        + ": it was freed already (see the suppressed exception) and allocated at the cause"), freed);
-            }
-            throw new IllegalArgumentException("not a block of " + owner + ": segment of " + byteSize
-                    + " bytes at 0x" + Long.toHexString(address) + " was never allocated here, or was freed long ago");
+            throw notLive(address, byteSize);
         }
         if (byteSize != block.byteSize) {
             throw misuse(new IllegalArgumentException("a slice or resized segment of " + block.describe() + " by "
                     + owner + ": deallocated with " + byteSize + " bytes; deallocate the segment"
                     + " allocate returned"), block);
         }
-        live.remove(address);
-        trackedByHash.decrementAndGet(hash(address));
-        block.freed = true;
-        block.freedAt = new Throwable("freed on thread " + Thread.currentThread().getName());
-        if (block.cleanable != null) {
-            block.cleanable.clean();
-        }
-        NativeMemory.segment(address, block.byteSize).fill(POISON);
         Block leaving;
         synchronized (quarantine) {
+            // The check above and this removal are one step for concurrent frees of the block: the first to
+            // remove it frees it, the others find it quarantined (or gone) and are reported.
+            if (!live.remove(address, block)) {
+                throw notLive(address, byteSize);
+            }
+            block.freedAt = new Throwable("freed on thread " + Thread.currentThread().getName());
+            NativeMemory.segment(address, block.byteSize).fill(POISON); // before anyone can take it out of quarantine
             quarantined.put(address, block);
             quarantine.addLast(block);
             leaving = quarantine.size() > QUARANTINE_BLOCKS ? quarantine.removeFirst() : null;
             if (leaving != null) {
                 quarantined.remove(leaving.address, leaving);
             }
+        }
+        trackedByHash.decrementAndGet(hash(address));
+        block.freed = true;
+        if (block.cleanable != null) {
+            block.cleanable.clean();
         }
         if (leaving != null) {
             boolean intact = isPoisoned(leaving);
@@ -199,6 +197,23 @@ final class AllocationGuard {
             }
         }
         return false;
+    }
+
+    /**
+     * @return the report of a deallocation of a block that is not live: a double free if it is quarantined
+     *         (looked up under the quarantine's lock, so a concurrent free of it is seen finished), else a foreign block
+     */
+    private RuntimeException notLive(long address, long byteSize) {
+        Block freed;
+        synchronized (quarantine) {
+            freed = quarantined.get(address);
+        }
+        if (freed != null) {
+            return misuse(new IllegalStateException("double free of " + freed.describe() + " by " + owner
+                    + ": it was freed already (see the suppressed exception) and allocated at the cause"), freed);
+        }
+        return new IllegalArgumentException("not a block of " + owner + ": segment of " + byteSize
+                + " bytes at 0x" + Long.toHexString(address) + " was never allocated here, or was freed long ago");
     }
 
     /** Gives every quarantined block back to the engine: {@code trim()} and tests. */
