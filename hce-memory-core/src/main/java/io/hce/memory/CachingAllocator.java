@@ -185,6 +185,9 @@ public final class CachingAllocator implements SegmentAllocator {
                     ? "bound to an arena or a buffer" : "bound to an arena that is closed: it was freed with it"));
         }
         release(address, byteSize);
+        // Leak detection watches the segment: collected before the guard has taken the block back, it would be
+        // reported as a leak by a call that is giving it back. The caller's last use may be this call.
+        Reference.reachabilityFence(segment);
     }
 
     /**

@@ -201,6 +201,7 @@ public final class PoolAllocator implements SegmentAllocator, AutoCloseable {
         if (guard == null || guard.deallocating(block)) {
             release(address);
         }
+        Reference.reachabilityFence(block); // as CachingAllocator.deallocate: not collected while given back
     }
 
     private void release(long address) {
