@@ -6,6 +6,8 @@ import io.hce.memory.internal.platform.Reclaimer;
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.Cleaner;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicIntegerArray;
@@ -21,7 +23,8 @@ import java.util.function.LongBinaryOperator;
  * it. A deallocation must name a live block by its exact address and size: otherwise it is a double free
  * (the block is in quarantine, or was freed and has left it), a foreign segment, or a slice or resized
  * segment, each reported with the allocation (and free) stack. A freed block is filled with
- * {@link #POISON} and held in a FIFO quarantine of {@link #QUARANTINE_BLOCKS} blocks before the engine gets
+ * {@link #POISON} and held in a FIFO quarantine of {@link #QUARANTINE_BLOCKS} blocks and at most
+ * {@link #QUARANTINE_BYTES} bytes before the engine gets
  * it back; when it leaves, the poison is verified, so a write after free is reported, by the call that
  * pushed it out, after that call has completed. Blocks in quarantine are never handed out.
  *
@@ -36,6 +39,8 @@ final class AllocationGuard {
     static final byte POISON = (byte) 0xDB;
     /** How many freed blocks wait before going back to the engine. */
     static final int QUARANTINE_BLOCKS = 1024;
+    /** How many bytes of freed blocks wait, at most: large blocks leave sooner, so checked mode stays usable. */
+    static final long QUARANTINE_BYTES = 64L << 20;
     private static final int FILTER_SIZE = 4096;
 
     private static final System.Logger LEAKS = System.getLogger("io.hce.memory.leaks");
@@ -47,7 +52,8 @@ final class AllocationGuard {
     /** Live tracked blocks per address hash: a deallocation looks {@code live} up only when its count is not 0. */
     private final AtomicIntegerArray trackedByHash = new AtomicIntegerArray(FILTER_SIZE);
     private final ConcurrentHashMap<Long, Block> quarantined = new ConcurrentHashMap<>();
-    private final ArrayDeque<Block> quarantine = new ArrayDeque<>();
+    private final ArrayDeque<Block> quarantine = new ArrayDeque<>(); // guarded by itself
+    private long quarantinedBytes; // guarded by quarantine
     private final AtomicLong leaks = new AtomicLong();
 
     /** A tracked block; as a cleaning action it holds the guard, never the segment. */
@@ -166,7 +172,7 @@ final class AllocationGuard {
                     + owner + ": deallocated with " + byteSize + " bytes; deallocate the segment"
                     + " allocate returned"), block);
         }
-        Block leaving;
+        List<Block> leaving = new ArrayList<>(1);
         synchronized (quarantine) {
             // The check above and this removal are one step for concurrent frees of the block: the first to
             // remove it frees it, the others find it quarantined (or gone) and are reported.
@@ -177,9 +183,9 @@ final class AllocationGuard {
             NativeMemory.segment(address, block.byteSize).fill(POISON); // before anyone can take it out of quarantine
             quarantined.put(address, block);
             quarantine.addLast(block);
-            leaving = quarantine.size() > QUARANTINE_BLOCKS ? quarantine.removeFirst() : null;
-            if (leaving != null) {
-                quarantined.remove(leaving.address, leaving);
+            quarantinedBytes += block.byteSize;
+            while (quarantine.size() > QUARANTINE_BLOCKS || (quarantinedBytes > QUARANTINE_BYTES && quarantine.size() > 1)) {
+                leaving.add(leaveQuarantine());
             }
         }
         trackedByHash.decrementAndGet(hash(address));
@@ -187,16 +193,39 @@ final class AllocationGuard {
         if (block.cleanable != null) {
             block.cleanable.clean();
         }
-        if (leaving != null) {
-            boolean intact = isPoisoned(leaving);
-            release.applyAsLong(leaving.address, leaving.byteSize);
-            if (!intact) {
-                throw misuse(new IllegalStateException("write after free: " + leaving.describe() + " of " + owner
-                        + " was written to after it was freed (see the suppressed exception); it was allocated at the cause"),
-                        leaving);
-            }
-        }
+        releaseChecked(leaving, "the deallocation of " + block.describe() + " that reports it");
         return false;
+    }
+
+    /** Under the quarantine's lock: @return its eldest block, taken out */
+    private Block leaveQuarantine() {
+        Block eldest = quarantine.removeFirst();
+        quarantinedBytes -= eldest.byteSize;
+        quarantined.remove(eldest.address, eldest);
+        return eldest;
+    }
+
+    /**
+     * Gives blocks that left quarantine back to the engine, all of them, then reports the first whose poison
+     * was written to.
+     *
+     * @param caller what the reporting call did, for the message
+     * @throws WriteAfterFreeException for the first damaged block, once every block is given back
+     */
+    private void releaseChecked(List<Block> leaving, String caller) {
+        Block damaged = null;
+        for (Block block : leaving) {
+            if (!isPoisoned(block) && damaged == null) {
+                damaged = block;
+            }
+            release.applyAsLong(block.address, block.byteSize);
+        }
+        if (damaged != null) {
+            throw misuse(new WriteAfterFreeException("write after free: " + damaged.describe() + " of " + owner
+                    + " was written to after it was freed (freed at the suppressed exception, allocated at the"
+                    + " cause), found when it left quarantine; " + caller + " did its work",
+                    damaged.address, damaged.byteSize), damaged);
+        }
     }
 
     /**
@@ -216,19 +245,20 @@ final class AllocationGuard {
                 + " bytes at 0x" + Long.toHexString(address) + " was never allocated here, or was freed long ago");
     }
 
-    /** Gives every quarantined block back to the engine: {@code trim()} and tests. */
+    /**
+     * Gives every quarantined block back to the engine ({@code trim()}, {@code close()}), checking the poison
+     * of each.
+     *
+     * @throws WriteAfterFreeException for the first damaged block, once every block is given back
+     */
     void drainQuarantine() {
-        while (true) {
-            Block leaving;
-            synchronized (quarantine) {
-                leaving = quarantine.pollFirst();
-                if (leaving == null) {
-                    return;
-                }
-                quarantined.remove(leaving.address, leaving);
+        List<Block> leaving = new ArrayList<>();
+        synchronized (quarantine) {
+            while (!quarantine.isEmpty()) {
+                leaving.add(leaveQuarantine());
             }
-            release.applyAsLong(leaving.address, leaving.byteSize);
         }
+        releaseChecked(leaving, "the call that emptied the quarantine");
     }
 
     /** @return how many leaks were reported */

@@ -9,8 +9,11 @@ import java.util.Objects;
  * @param checked       checked mode: every block is tracked with the stack that allocated it; double
  *                      frees, foreign segments, slices and resized segments, and segments of closed arenas
  *                      are reported by an exception saying what was wrong and where the block was
- *                      allocated; freed blocks are poisoned and held in a quarantine, and a write to one
- *                      before it leaves the quarantine is reported
+ *                      allocated; freed blocks are poisoned and held in a quarantine (the last 1,024
+ *                      blocks, and at most 64 MiB of them, so that programs with large blocks stay
+ *                      testable), and a write to one before it leaves the quarantine is reported by a
+ *                      {@link WriteAfterFreeException} from the call that finds it (a later deallocation,
+ *                      {@code trim()} or {@code close()}), once that call has done its work
  * @param leakDetection which allocations are watched for leaks
  */
 public record AllocatorOptions(boolean checked, LeakDetection leakDetection) {

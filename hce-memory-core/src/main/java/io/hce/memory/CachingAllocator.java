@@ -262,13 +262,19 @@ public final class CachingAllocator implements SegmentAllocator {
     /**
      * Frees the blocks the calling thread's cache holds and those in the shared depot (and, in checked mode,
      * in quarantine). Other threads' caches stay as they are; a virtual thread has no cache of its own.
+     *
+     * @throws WriteAfterFreeException in checked mode, after all of the above is done, if a quarantined block
+     *                                 was written to after it was freed
      */
     public void trim() {
-        if (guard != null) {
-            guard.drainQuarantine();
+        try {
+            if (guard != null) {
+                guard.drainQuarantine();
+            }
+        } finally { // a write after free is reported once the trim is done
+            caches.trim();
+            Reference.reachabilityFence(this);
         }
-        caches.trim();
-        Reference.reachabilityFence(this);
     }
 
     /**

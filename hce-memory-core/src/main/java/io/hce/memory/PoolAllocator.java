@@ -247,13 +247,19 @@ public final class PoolAllocator implements SegmentAllocator, AutoCloseable {
     /**
      * Frees the cached blocks (other threads' magazines as the class documentation says); later allocations
      * throw, and blocks given back later are freed at once. Closing twice does nothing.
+     *
+     * @throws WriteAfterFreeException in checked mode, once the pool is closed, if a quarantined block was
+     *                                 written to after it was freed
      */
     @Override
     public void close() {
-        if (guard != null) {
-            guard.drainQuarantine();
+        try {
+            if (guard != null) {
+                guard.drainQuarantine();
+            }
+        } finally { // a write after free is reported once the pool is closed
+            blocks.close();
         }
-        blocks.close();
     }
 
     @Override

@@ -92,6 +92,50 @@ class CheckedModeTest {
         assertThat(allocator.statistics().reservedBytes()).isZero();
     }
 
+    /** Issue 14, finding 4: trim() emptied the quarantine without checking the poison. */
+    @Test
+    void trimReportsAWriteAfterFreeInQuarantineOnceItHasFreedEverything() {
+        MemorySegment victim = allocator.allocate(64);
+        allocator.deallocate(victim);
+        victim.set(ValueLayout.JAVA_INT, 12, 42); // the bug
+        assertThatThrownBy(allocator::trim)
+                .isInstanceOf(WriteAfterFreeException.class)
+                .hasMessageContaining("write after free: block 0x" + Long.toHexString(victim.address()))
+                .hasMessageContaining("did its work");
+        assertThat(allocator.statistics().reservedBytes()).isZero(); // the trim was done nonetheless
+    }
+
+    /** Issue 14, finding 4: PoolAllocator.close() did not check the poison either. */
+    @Test
+    void closingACheckedPoolReportsAWriteAfterFreeInQuarantine() {
+        PoolAllocator pool = PoolAllocator.create("checked", MemoryLayout.sequenceLayout(64, ValueLayout.JAVA_BYTE), 8,
+                new AllocatorOptions(true, LeakDetection.OFF));
+        MemorySegment victim = pool.allocate();
+        pool.deallocate(victim);
+        victim.set(ValueLayout.JAVA_BYTE, 0, (byte) 1);
+        WriteAfterFreeException e = org.junit.jupiter.api.Assertions.assertThrows(WriteAfterFreeException.class, pool::close);
+        assertThat(e.address()).isEqualTo(victim.address());
+        assertThat(e.getCause()).isNotNull();
+        assertThat(e.getSuppressed()).hasSize(1);
+        assertThat(pool.statistics().cachedBlocks()).isZero();
+    }
+
+    /**
+     * Issue 14, finding 4: the quarantine held 1,024 blocks whatever their size: allocating and freeing 4 MiB
+     * blocks ended with 4 GiB reserved. It is bounded in bytes too.
+     */
+    @Test
+    void theQuarantineIsBoundedInBytes() {
+        MemorySegment live = allocator.allocate(64);
+        for (int i = 0; i < 200; i++) {
+            allocator.deallocate(allocator.allocate(4 << 20));
+        }
+        assertThat(allocator.statistics().reservedBytes()).isLessThanOrEqualTo(AllocationGuard.QUARANTINE_BYTES + (8 << 20));
+        allocator.deallocate(live);
+        allocator.trim();
+        assertThat(allocator.statistics().reservedBytes()).isZero();
+    }
+
     @Test
     void quarantinedBlocksAreNeverHandedOut() {
         MemorySegment first = allocator.allocate(32);
