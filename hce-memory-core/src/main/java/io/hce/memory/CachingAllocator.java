@@ -171,9 +171,13 @@ public final class CachingAllocator implements SegmentAllocator {
      * @param segment a segment this allocator returned, of the size it had then
      * @throws NullPointerException     if {@code segment} is {@code null}
      * @throws IllegalArgumentException if the segment cannot be a block of this allocator: a heap segment,
-     *                                  one of an {@code Arena} or a buffer, or one whose address does not
-     *                                  have the alignment of the blocks of its size. Such checks catch
-     *                                  many foreign segments, not all; nothing changes when they throw
+     *                                  one of a confined, shared or automatic {@code Arena} or a buffer, or one
+     *                                  whose address does not have the alignment of the blocks of its size;
+     *                                  nothing changes when it throws. Normal mode cannot see more: a segment
+     *                                  of {@code Arena.global()} (or {@code MemorySegment.ofAddress}) has the
+     *                                  global scope, as this allocator's own, and an aligned one is taken, to
+     *                                  be freed by {@code free()} later. Checked mode knows every live block
+     *                                  and rejects it, as it rejects a double free, a slice and a resized segment
      */
     public void deallocate(MemorySegment segment) {
         Objects.requireNonNull(segment, "segment");

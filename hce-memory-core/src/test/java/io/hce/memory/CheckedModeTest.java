@@ -136,6 +136,20 @@ class CheckedModeTest {
         assertThat(allocator.statistics().reservedBytes()).isZero();
     }
 
+    /**
+     * Issue 14, finding 5: a segment of {@code Arena.global()} shares the allocator's global scope, so normal
+     * mode takes it (and a later trim frees an interior pointer); checked mode knows it is no block of its own.
+     */
+    @Test
+    void aSegmentOfTheGlobalArenaIsRejected() {
+        MemorySegment global = java.lang.foreign.Arena.global().allocate(64, 64);
+        assertThatThrownBy(() -> allocator.deallocate(global))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("was never allocated here");
+        allocator.trim();
+        assertThat(allocator.statistics().reservedBytes()).isZero();
+    }
+
     @Test
     void quarantinedBlocksAreNeverHandedOut() {
         MemorySegment first = allocator.allocate(32);
