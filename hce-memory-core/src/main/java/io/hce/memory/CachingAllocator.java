@@ -264,8 +264,9 @@ public final class CachingAllocator implements SegmentAllocator {
     }
 
     /**
-     * Frees the blocks the calling thread's cache holds and those in the shared depot (and, in checked mode,
-     * in quarantine). Other threads' caches stay as they are; a virtual thread has no cache of its own.
+     * Frees the blocks the calling thread's cache holds, those in the shared depots, those of the stripes that
+     * virtual threads share (so a trim from a virtual thread frees what virtual threads cached), and, in checked
+     * mode, those in quarantine. Other platform threads' caches stay as they are.
      *
      * @throws WriteAfterFreeException in checked mode, after all of the above is done, if a quarantined block
      *                                 was written to after it was freed

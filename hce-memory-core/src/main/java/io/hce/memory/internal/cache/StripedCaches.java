@@ -66,6 +66,20 @@ final class StripedCaches {
         return stripes.length;
     }
 
+    /** Frees every block the stripes cache, taking each stripe's lock in turn. */
+    void trim() {
+        for (int stripe = 0; stripe <= mask; stripe++) {
+            while (!LOCKS.compareAndSet(locks, stripe * LOCK_SPACING, 0, 1)) {
+                Thread.onSpinWait();
+            }
+            try {
+                stripes[stripe].release();
+            } finally {
+                release(stripe);
+            }
+        }
+    }
+
     private int acquire() {
         long id = Thread.currentThread().threadId();
         int stripe = (int) ((id * 0x9E3779B97F4A7C15L) >>> 32) & mask;

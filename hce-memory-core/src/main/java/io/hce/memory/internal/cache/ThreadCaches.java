@@ -88,8 +88,8 @@ public final class ThreadCaches extends ThreadTable<ThreadCache> {
     }
 
     /**
-     * Frees the calling platform thread's cached blocks (a virtual thread has none of its own) and the
-     * blocks the shared depots hold.
+     * Frees the calling platform thread's cached blocks (a virtual thread has none of its own), the blocks
+     * the shared depots hold, and those of the stripes that virtual threads share.
      */
     public void trim() {
         ThreadCache cache = peek(); // null for a virtual thread, and for a thread that never allocated
@@ -97,6 +97,7 @@ public final class ThreadCaches extends ThreadTable<ThreadCache> {
             cache.release();
         }
         registry.drainDepots();
+        striped.trim();
     }
 
     /** @return the counters of every cache, live and ended, and of the depots */
