@@ -201,7 +201,7 @@ class CachingAllocatorTest {
         }
         MemorySegment buffer = MemorySegment.ofBuffer(ByteBuffer.allocateDirect(64));
         CacheInfoTest.assertMessage(() -> allocator.deallocate(buffer), "bound to an arena or a buffer");
-        CacheInfoTest.assertMessage(() -> allocator.deallocate(live.asSlice(8, 56)), "is not aligned to 64 bytes");
+        CacheInfoTest.assertMessage(() -> allocator.deallocate(live.asSlice(8, 56)), "is not aligned to 16 bytes");
         CacheInfoTest.assertMessage(() -> allocator.deallocate(MemorySegment.ofAddress(0).reinterpret(64)),
                 "segment of 64 bytes at 0x0");
         assertEquals(before, allocator.statistics());

@@ -18,20 +18,17 @@ import java.util.List;
  *
  * <h2>Block sizes and alignment</h2>
  * The bucket is chosen by size alone, so a deallocation finds it from the segment's size. Every block of a
- * bucket is allocated with the bucket's <em>natural alignment</em>: the largest power of two not above its
- * block size, clamped to [{@value NativeMemory#MALLOC_ALIGNMENT}, {@value #MAX_NATURAL_ALIGNMENT}]. A
- * request whose alignment is at most its size (every {@code MemoryLayout}'s) is then always satisfied by
- * any block of its bucket. A stricter request ({@code allocate(64, 4096)}) is <em>over-aligned</em>: it may
- * take a cached block that happens to be aligned enough, or allocates a block of the bucket's size with
- * the stricter alignment, which later joins the bucket like any other.
+ * bucket is allocated with {@code malloc}'s own alignment, {@value NativeMemory#MALLOC_ALIGNMENT} bytes:
+ * {@code aligned_alloc} at a block's natural alignment (64 for a 64-byte block, 4096 for 4 KiB) leaves an
+ * unusable gap in front of every block in glibc, which doubled the native memory of the caches against plain
+ * {@code malloc}. A request aligned to more than 16 bytes is <em>over-aligned</em>: it may take a cached
+ * block that happens to be aligned enough, or allocates a block of the bucket's size with the stricter
+ * alignment, which later joins the bucket like any other.
  *
  * <p>Blocks below {@value NativeMemory#MALLOC_ALIGNMENT} bytes are allocated as that many
  * ({@link #nativeSize}), so every block is at least 16-aligned whatever {@code malloc} is preloaded.
  */
 public final class SizeClasses {
-
-    /** The strictest alignment buckets give their blocks by nature; stricter requests are over-aligned. */
-    public static final long MAX_NATURAL_ALIGNMENT = 4096;
 
     /** The most blocks a thread cache keeps in one bucket, whatever its byte limit. */
     static final int MAX_BLOCKS_PER_BUCKET = 1 << 20;
@@ -67,7 +64,7 @@ public final class SizeClasses {
             long size = bucket.blockSize();
             blockSizeOrSentinel[b] = size;
             nativeSize[b] = Math.max(size, NativeMemory.MALLOC_ALIGNMENT);
-            alignment[b] = Math.clamp(Long.highestOneBit(size), NativeMemory.MALLOC_ALIGNMENT, MAX_NATURAL_ALIGNMENT);
+            alignment[b] = NativeMemory.MALLOC_ALIGNMENT;
             capacity[b] = (int) Math.min(bucket.byteLimit() / nativeSize[b], MAX_BLOCKS_PER_BUCKET);
             batchSize[b] = capacity[b] == 0 ? 0 : Math.clamp(capacity[b] / 2, 1, MAX_BATCH_SIZE);
         }
