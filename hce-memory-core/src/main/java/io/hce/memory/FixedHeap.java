@@ -43,12 +43,16 @@ import java.util.function.LongConsumer;
  * </ul>
  *
  * <pre>{@code
- * // put: allocate pinned, write, publish, unpin
- * long handle = heap.allocateHandleOrEvict(bytes.length, evicted -> index.values().remove(evicted));
+ * // put: allocate pinned, write, publish, unpin (keyOf: handle -> key, for the eviction callback)
+ * long handle = heap.allocateHandleOrEvict(bytes.length, evicted -> {
+ *     String victimKey = keyOf.remove(evicted);            // the victim's memory is intact here
+ *     if (victimKey != null) index.remove(victimKey, evicted);
+ * });
  * heap.write(handle, 0, MemorySegment.ofArray(bytes), 0, bytes.length);
+ * keyOf.put(handle, key);
  * Long previous = index.put(key, handle);
  * heap.unpin(handle);
- * if (previous != null) heap.free(previous);
+ * if (previous != null && heap.free(previous)) keyOf.remove(previous); // false: eviction took it first
  *
  * // get: an optimistic copy; false means the value was evicted or replaced: a miss
  * Long found = index.get(key);
@@ -57,12 +61,13 @@ import java.util.function.LongConsumer;
  *
  * <h2>Contract</h2>
  * <ul>
- *   <li>Thread-safe. Allocation, free and eviction take the lock of one shard; {@code read}, {@code pin},
- *       {@code unpin}, {@code touch} and a free of a pinned block take none. {@link #verify()},
- *       {@link #statistics()} and {@link #close()} take every shard's lock in turn.</li>
+ *   <li>Thread-safe. Allocation, free, pin, unpin and eviction take the lock of one shard, for a bounded
+ *       amount of work; {@code read} and {@code touch} take none, and write nothing but a bit in a bitmap.
+ *       {@link #verify()}, {@link #statistics()} and {@link #close()} take every shard's lock in turn.</li>
  *   <li>Eviction callbacks run on the allocating thread, under the shard's lock, while the victim's memory is
- *       intact (a handle callback may still {@code read} it). They must not call back into the heap; a call
- *       into the shard being evicted is refused with {@link IllegalStateException}.</li>
+ *       intact (a handle callback may still {@code read} it). They must not call back into the heap: a call
+ *       that needs one of its shard locks is refused with {@link IllegalStateException}. They may use other
+ *       heaps.</li>
  *   <li>Good fit: the allocate methods fail, and the {@code OrEvict} methods evict, only when no free block
  *       of any shard fits the request at that moment. The common path is O(1); the search that proves there
  *       is no fit reads one bitmap per shard and walks one size class of the shards that might fit.</li>
@@ -70,7 +75,8 @@ import java.util.function.LongConsumer;
  *       or allocator, one that is not at a block's start, and a block that is free already (a double free),
  *       as long as its memory has not been handed out again; in checked mode also then.</li>
  *   <li>Every block costs a 16-byte header; requests are rounded to 16 bytes; payloads are 16-byte aligned.
- *       A block-start bitmap of 1/128 of the capacity is allocated beside the region.</li>
+ *       Two bitmaps of 1/128 of the capacity each (block starts, CLOCK's reference bits) are allocated beside
+ *       the region.</li>
  *   <li>A heap that becomes unreachable without {@link #close()} (together with all its segments) gives its
  *       region back to the C allocator, through the library's shared {@link Cleaner}.</li>
  * </ul>
