@@ -29,6 +29,7 @@ import java.util.function.ToDoubleFunction;
  *   hce.memory.pool.cached        {pool}                      gauge, blocks
  *   hce.memory.heap.used / .capacity {heap}                   gauge, bytes
  *   hce.memory.heap.evictions / .failures {heap}              counter
+ *   hce.memory.heap.largest.free {heap}                       gauge, bytes
  * </pre>
  */
 public final class HceMemoryMeterBinder implements MeterBinder {
@@ -37,6 +38,8 @@ public final class HceMemoryMeterBinder implements MeterBinder {
 
     private final CachingAllocator allocator;
     private final PoolAllocators pools;
+    private static final String POOL_ALLOCATIONS = "Allocations from the pool: hit (a cached block) or miss (malloc)";
+
     private final FixedHeaps heaps;
 
     /**
@@ -78,11 +81,12 @@ public final class HceMemoryMeterBinder implements MeterBinder {
 
     private static void bindPool(MeterRegistry registry, String name, PoolAllocator pool) {
         FunctionCounter.builder("hce.memory.pool.allocations", pool, p -> p.statistics().hits())
-                .tags("pool", name, "result", "hit").register(registry);
+                .tags("pool", name, "result", "hit").description(POOL_ALLOCATIONS).register(registry);
         FunctionCounter.builder("hce.memory.pool.allocations", pool, p -> p.statistics().misses())
-                .tags("pool", name, "result", "miss").register(registry);
+                .tags("pool", name, "result", "miss").description(POOL_ALLOCATIONS).register(registry);
         FunctionCounter.builder("hce.memory.pool.frees", pool, p -> p.statistics().frees())
-                .tags("pool", name).register(registry);
+                .tags("pool", name).description("Deallocations that called free() because the pool was full")
+                .register(registry);
         gauge(registry, "hce.memory.pool.cached", pool, p -> p.statistics().cachedBlocks(), "blocks",
                 "Blocks held for reuse").tags("pool", name).register(registry);
     }
@@ -92,10 +96,14 @@ public final class HceMemoryMeterBinder implements MeterBinder {
                 "Bytes in allocated blocks").tags("heap", name).register(registry);
         gauge(registry, "hce.memory.heap.capacity", heap, FixedHeap::capacity, BaseUnits.BYTES,
                 "The heap's fixed size").tags("heap", name).register(registry);
+        gauge(registry, "hce.memory.heap.largest.free", heap, h -> h.statistics().largestFreeBlock(), BaseUnits.BYTES,
+                "The largest free block's payload: no larger request fits without eviction (fragmentation)")
+                .tags("heap", name).register(registry);
         FunctionCounter.builder("hce.memory.heap.evictions", heap, h -> h.statistics().evictions())
-                .tags("heap", name).register(registry);
+                .tags("heap", name).description("Blocks evicted to make room for a request").register(registry);
         FunctionCounter.builder("hce.memory.heap.failures", heap, h -> h.statistics().failures())
-                .tags("heap", name).register(registry);
+                .tags("heap", name).description("Requests that found no room (no free block fitted, or only pinned"
+                        + " blocks were left to evict)").register(registry);
     }
 
     private double leaks() {

@@ -84,6 +84,10 @@ class HceMemoryMeterBinderTest {
                             .isEqualTo(heap.statistics().usedBytes());
                     assertThat(registry.get("hce.memory.heap.failures").tag("heap", "items").functionCounter().count()).isEqualTo(1);
                     assertThat(registry.get("hce.memory.heap.evictions").tag("heap", "items").functionCounter().count()).isEqualTo(1);
+                    assertThat(registry.get("hce.memory.heap.largest.free").tag("heap", "items").gauge().value())
+                            .isEqualTo(heap.statistics().largestFreeBlock());
+                    assertThat(registry.getMeters()).allSatisfy(meter ->
+                            assertThat(meter.getId().getDescription()).as(meter.getId().getName()).isNotBlank());
                 });
     }
 
