@@ -104,9 +104,7 @@ public final class FixedHeap implements AutoCloseable {
     /** Eviction sinks: constants, the caller's callback passed beside them, so that an eviction allocates nothing. */
     private static final VictimSink ADDRESS_SINK = (onEvict, victim, address, payload) -> ((LongConsumer) onEvict).accept(address);
     private static final VictimSink HANDLE_SINK = (onEvict, victim, address, payload) -> ((LongConsumer) onEvict).accept(victim);
-    @SuppressWarnings("unchecked")
-    private final VictimSink segmentSink = (onEvict, victim, address, payload) ->
-            ((Consumer<MemorySegment>) onEvict).accept(region().asSlice(address - region().address(), payload));
+    private final VictimSink segmentSink; // needs the region: made in the constructor
 
     private final Arena arena;
     private final MemorySegment region;
@@ -139,6 +137,7 @@ public final class FixedHeap implements AutoCloseable {
             }
             this.arena = Arena.ofShared();
             this.region = NativeMemory.segment(base, bytes).reinterpret(arena, null);
+            this.segmentSink = (onEvict, victim, address, payload) -> acceptSegment(onEvict, address, payload);
             this.guard = checked ? new HeapGuard(name, base) : null;
             this.engine = new ShardedHeap(region, capacity, shards, guard);
         } catch (RuntimeException | Error e) {
@@ -452,7 +451,7 @@ public final class FixedHeap implements AutoCloseable {
             failures.incrementAndGet();
             return NO_HANDLE;
         }
-        return handedOutHandle(handle);
+        return handle;
     }
 
     /**
@@ -477,7 +476,7 @@ public final class FixedHeap implements AutoCloseable {
             failures.incrementAndGet();
             throw exhausted(byteSize, "nothing left to evict (every other block is pinned)");
         }
-        return handedOutHandle(handle);
+        return handle;
     }
 
     /**
@@ -698,10 +697,6 @@ public final class FixedHeap implements AutoCloseable {
         }
     }
 
-    private MemorySegment region() {
-        return region;
-    }
-
     @Override
     public String toString() {
         return "FixedHeap[" + name + ", " + capacity + " bytes, " + engine.shardCount() + " shards]";
@@ -721,8 +716,9 @@ public final class FixedHeap implements AutoCloseable {
         return region.address() + engine.payloadOffset(handle);
     }
 
-    private long handedOutHandle(long handle) {
-        return handle;
+    @SuppressWarnings("unchecked")
+    private void acceptSegment(Object onEvict, long address, long payload) {
+        ((Consumer<MemorySegment>) onEvict).accept(region.asSlice(address - region.address(), payload));
     }
 
     /** @return the handle of the live block {@code block} is the segment of, checked as far as the mode allows */

@@ -37,7 +37,6 @@ final class BlockState {
     static final long LIVE = 1;
     static final long EVICTING = 4;
     static final long OWNED = 8;
-    static final long FLAGS = 0xFF;
 
     static final int PIN_SHIFT = 8;
     static final long ONE_PIN = 1L << PIN_SHIFT;

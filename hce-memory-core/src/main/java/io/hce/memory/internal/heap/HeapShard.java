@@ -168,10 +168,6 @@ final class HeapShard {
         return byteSize;
     }
 
-    long address() {
-        return memory.address();
-    }
-
     // ---- the lock -----------------------------------------------------------------------------------------
 
     boolean tryLock() {
@@ -532,10 +528,6 @@ final class HeapShard {
 
     long freeBytes() {
         return freeBytes;
-    }
-
-    long usedBlocks() {
-        return usedBlocks;
     }
 
     long allocations() {

@@ -296,11 +296,6 @@ public final class ShardedHeap {
         return shards[BlockState.shardOf(handle)].payloadCapacity(BlockState.blockOf(handle));
     }
 
-    /** @return the stamp a handle carries */
-    public static int stampOf(long handle) {
-        return BlockState.stampOf(handle);
-    }
-
     /**
      * Finds the live block whose payload starts at {@code payloadOffset} (a segment's or an address's place in
      * the region), without its shard's lock: exact when the caller owns the block.
