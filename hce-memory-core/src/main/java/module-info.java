@@ -5,7 +5,10 @@
  * is implementation and not exported. The module calls restricted methods (downcalls to the C
  * allocator), so a JVM that runs it should grant native access:
  * {@code --enable-native-access=io.hce.memory} on the module path, {@code ALL-UNNAMED} on the class path.
+ * Its JDK Flight Recorder events ({@code io.hce.memory.*}) need the {@code jdk.jfr} module.
  */
 module io.hce.memory {
+    requires jdk.jfr;
+
     exports io.hce.memory;
 }

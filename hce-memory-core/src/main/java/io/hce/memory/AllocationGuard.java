@@ -7,7 +7,11 @@ import java.lang.foreign.MemorySegment;
 import java.lang.ref.Cleaner;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicIntegerArray;
@@ -43,6 +47,10 @@ final class AllocationGuard {
     static final long QUARANTINE_BYTES = 64L << 20;
     private static final int FILTER_SIZE = 4096;
 
+    /** The classes an allocation passes through before it reaches the guard: not the caller's site. */
+    private static final Set<String> ALLOCATOR_CLASSES = Set.of(AllocationGuard.class.getName(),
+            CachingAllocator.class.getName(), CachingArena.class.getName(), PoolAllocator.class.getName(),
+            Memory.class.getName());
     private static final System.Logger LEAKS = System.getLogger("io.hce.memory.leaks");
 
     private final String owner;
@@ -259,6 +267,45 @@ final class AllocationGuard {
             }
         }
         releaseChecked(leaving, "the call that emptied the quarantine");
+    }
+
+    /**
+     * @return the sites holding the most watched live bytes, most first: every block with an allocation stack,
+     *         scaled by the sampling interval when only a sample has one
+     */
+    List<AllocationSite> profile() {
+        long scale = options.checked() || options.leakDetection() == LeakDetection.PARANOID
+                ? 1 : LeakDetection.SAMPLING_INTERVAL;
+        Map<List<StackTraceElement>, long[]> bySite = new HashMap<>();
+        for (Block block : live.values()) {
+            if (block.allocatedAt != null) {
+                long[] totals = bySite.computeIfAbsent(callerFrames(block.allocatedAt), key -> new long[2]);
+                totals[0]++;
+                totals[1] += block.byteSize;
+            }
+        }
+        List<AllocationSite> sites = new ArrayList<>(bySite.size());
+        bySite.forEach((stack, totals) -> sites.add(new AllocationSite(stack, totals[0], totals[1], totals[1] * scale)));
+        sites.sort(Comparator.comparingLong(AllocationSite::estimatedBytes).reversed());
+        return sites;
+    }
+
+    /**
+     * @return the frames of an allocation stack from the first one that is neither this library's nor the JDK's
+     *         {@code SegmentAllocator} defaults (through which {@code allocate(layout)} calls come)
+     */
+    private static List<StackTraceElement> callerFrames(Throwable allocatedAt) {
+        StackTraceElement[] frames = allocatedAt.getStackTrace();
+        int first = 0;
+        while (first < frames.length && isAllocatorFrame(frames[first].getClassName())) {
+            first++;
+        }
+        return List.of(frames).subList(first, Math.min(frames.length, first + AllocationSite.MAX_FRAMES));
+    }
+
+    private static boolean isAllocatorFrame(String className) {
+        return ALLOCATOR_CLASSES.contains(className) || className.startsWith("java.lang.foreign.")
+                || className.startsWith("io.hce.memory.internal.");
     }
 
     /** @return how many leaks were reported */

@@ -8,6 +8,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
 import java.lang.ref.Reference;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -52,7 +53,7 @@ public final class CachingAllocator implements SegmentAllocator {
     private CachingAllocator(CacheInfo info, AllocatorOptions options) {
         this.info = info;
         this.options = options;
-        this.caches = ThreadCaches.create(info, this);
+        this.caches = ThreadCaches.create(info, this, toString()); // toString() needs only info and options
         this.sizes = caches.sizes();
         this.guard = options.anyEnabled()
                 ? new AllocationGuard(toString(), options, (address, byteSize) -> {
@@ -287,6 +288,18 @@ public final class CachingAllocator implements SegmentAllocator {
      */
     public CacheStatistics statistics() {
         return caches.statistics();
+    }
+
+    /**
+     * A heap profile of this allocator's live blocks, from what leak detection (or checked mode) watches: the
+     * allocation sites holding the most live bytes, most first. Empty when neither is on. Each call walks the
+     * watched blocks; it is for an operator's view, not for a hot path.
+     *
+     * @return the sites, with their sampled and estimated bytes
+     * @see AllocationSite
+     */
+    public List<AllocationSite> profile() {
+        return guard == null ? List.of() : guard.profile();
     }
 
     /**

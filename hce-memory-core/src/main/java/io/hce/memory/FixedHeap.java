@@ -1,5 +1,6 @@
 package io.hce.memory;
 
+import io.hce.memory.internal.events.NativeEvents;
 import io.hce.memory.internal.heap.ShardedHeap;
 import io.hce.memory.internal.heap.VictimSink;
 import io.hce.memory.internal.platform.NativeMemory;
@@ -102,6 +103,9 @@ public final class FixedHeap implements AutoCloseable {
     private final String name;
     private final long capacity;
     /** Eviction sinks: constants, the caller's callback passed beside them, so that an eviction allocates nothing. */
+    /** Why a request failed, as exceptions and events say it. */
+    private static final String NO_FIT = "no free block";
+    private static final String ONLY_PINNED = "nothing left to evict (every other block is pinned)";
     private static final VictimSink ADDRESS_SINK = (onEvict, victim, address, payload) -> ((LongConsumer) onEvict).accept(address);
     private static final VictimSink HANDLE_SINK = (onEvict, victim, address, payload) -> ((LongConsumer) onEvict).accept(victim);
     private final VictimSink segmentSink; // needs the region: made in the constructor
@@ -131,6 +135,7 @@ public final class FixedHeap implements AutoCloseable {
         // headers are touched at random, and 4 KiB pages make each touch a TLB miss.
         boolean huge = capacity >= NativeMemory.HUGE_PAGE_SIZE;
         long base = NativeMemory.allocate(bytes, huge ? NativeMemory.HUGE_PAGE_SIZE : 4096);
+        NativeEvents.tookNativeMemory("heap", name, bytes);
         try {
             if (huge) {
                 NativeMemory.adviseHugePages(base, capacity & -NativeMemory.HUGE_PAGE_SIZE);
@@ -222,7 +227,7 @@ public final class FixedHeap implements AutoCloseable {
     public MemorySegment allocate(long byteSize) {
         MemorySegment segment = tryAllocate(byteSize);
         if (segment.equals(MemorySegment.NULL)) {
-            throw exhausted(byteSize, "no free block"); // counted by tryAllocate
+            throw exhausted(byteSize, NO_FIT); // counted by tryAllocate
         }
         return segment;
     }
@@ -237,9 +242,8 @@ public final class FixedHeap implements AutoCloseable {
      */
     public MemorySegment tryAllocate(long byteSize) {
         checkRequest(byteSize);
-        long handle = engine.allocate(byteSize, 0);
+        long handle = allocateInEngine(byteSize, 0);
         if (handle == NO_HANDLE) {
-            failures.incrementAndGet();
             return MemorySegment.NULL;
         }
         return handedOutSegment(handle, byteSize);
@@ -266,11 +270,7 @@ public final class FixedHeap implements AutoCloseable {
     public MemorySegment allocateOrEvict(long byteSize, Consumer<MemorySegment> onEvict) {
         Objects.requireNonNull(onEvict, "onEvict");
         checkRequest(byteSize);
-        long handle = engine.allocateOrEvict(byteSize, 0, segmentSink, onEvict);
-        if (handle == NO_HANDLE) {
-            failures.incrementAndGet();
-            throw exhausted(byteSize, "nothing left to evict (every other block is pinned)");
-        }
+        long handle = allocateOrEvictInEngine(byteSize, 0, segmentSink, onEvict);
         return handedOutSegment(handle, byteSize);
     }
 
@@ -335,9 +335,8 @@ public final class FixedHeap implements AutoCloseable {
      */
     public long tryAllocateAddress(long byteSize) {
         checkRequest(byteSize);
-        long handle = engine.allocate(byteSize, 0);
+        long handle = allocateInEngine(byteSize, 0);
         if (handle == NO_HANDLE) {
-            failures.incrementAndGet();
             return 0;
         }
         return handedOutAddress(handle);
@@ -355,7 +354,7 @@ public final class FixedHeap implements AutoCloseable {
     public long allocateAddress(long byteSize) {
         long address = tryAllocateAddress(byteSize);
         if (address == 0) {
-            throw exhausted(byteSize, "no free block"); // counted by tryAllocateAddress
+            throw exhausted(byteSize, NO_FIT); // counted by tryAllocateAddress
         }
         return address;
     }
@@ -373,11 +372,7 @@ public final class FixedHeap implements AutoCloseable {
     public long allocateAddressOrEvict(long byteSize, LongConsumer onEvict) {
         Objects.requireNonNull(onEvict, "onEvict");
         checkRequest(byteSize);
-        long handle = engine.allocateOrEvict(byteSize, 0, ADDRESS_SINK, onEvict);
-        if (handle == NO_HANDLE) {
-            failures.incrementAndGet();
-            throw exhausted(byteSize, "nothing left to evict (every other block is pinned)");
-        }
+        long handle = allocateOrEvictInEngine(byteSize, 0, ADDRESS_SINK, onEvict);
         return handedOutAddress(handle);
     }
 
@@ -431,7 +426,7 @@ public final class FixedHeap implements AutoCloseable {
     public long allocateHandle(long byteSize) {
         long handle = tryAllocateHandle(byteSize);
         if (handle == NO_HANDLE) {
-            throw exhausted(byteSize, "no free block"); // counted by tryAllocateHandle
+            throw exhausted(byteSize, NO_FIT); // counted by tryAllocateHandle
         }
         return handle;
     }
@@ -446,9 +441,8 @@ public final class FixedHeap implements AutoCloseable {
      */
     public long tryAllocateHandle(long byteSize) {
         checkRequest(byteSize);
-        long handle = engine.allocate(byteSize, 1);
+        long handle = allocateInEngine(byteSize, 1);
         if (handle == NO_HANDLE) {
-            failures.incrementAndGet();
             return NO_HANDLE;
         }
         return handle;
@@ -471,11 +465,7 @@ public final class FixedHeap implements AutoCloseable {
     public long allocateHandleOrEvict(long byteSize, LongConsumer onEvict) {
         Objects.requireNonNull(onEvict, "onEvict");
         checkRequest(byteSize);
-        long handle = engine.allocateOrEvict(byteSize, 1, HANDLE_SINK, onEvict);
-        if (handle == NO_HANDLE) {
-            failures.incrementAndGet();
-            throw exhausted(byteSize, "nothing left to evict (every other block is pinned)");
-        }
+        long handle = allocateOrEvictInEngine(byteSize, 1, HANDLE_SINK, onEvict);
         return handle;
     }
 
@@ -761,6 +751,48 @@ public final class FixedHeap implements AutoCloseable {
                     + " handle 0x" + Long.toHexString(handle) + (state == 0 ? " is stale" : " holds no pin"));
         }
         return engine.payloadOffset(handle);
+    }
+
+    /** The engine's allocation, a failure counted and recorded: @return the handle, or {@link #NO_HANDLE} */
+    private long allocateInEngine(long byteSize, long pins) {
+        long handle = engine.allocate(byteSize, pins);
+        if (handle == NO_HANDLE) {
+            failed(byteSize, NO_FIT);
+        }
+        return handle;
+    }
+
+    /**
+     * The engine's allocation with eviction, recorded as one event when a recording asks for evictions.
+     *
+     * @return the new block's handle
+     * @throws HeapExhaustedException if only pinned blocks were left to evict
+     */
+    private long allocateOrEvictInEngine(long byteSize, long pins, VictimSink sink, Object onEvict) {
+        NativeEvents.EvictionRecording recording = NativeEvents.beginEvictions();
+        long handle;
+        if (recording == null) {
+            handle = engine.allocateOrEvict(byteSize, pins, sink, onEvict);
+        } else {
+            try {
+                handle = engine.allocateOrEvict(byteSize, pins, (listener, victim, address, capacity) -> {
+                    recording.evicted(capacity);
+                    sink.evicted(listener, victim, address, capacity);
+                }, onEvict);
+            } finally {
+                recording.end(name, byteSize);
+            }
+        }
+        if (handle == NO_HANDLE) {
+            failed(byteSize, ONLY_PINNED);
+            throw exhausted(byteSize, ONLY_PINNED);
+        }
+        return handle;
+    }
+
+    private void failed(long byteSize, String reason) {
+        failures.incrementAndGet();
+        NativeEvents.heapAllocationFailed(name, byteSize, reason);
     }
 
     private HeapExhaustedException exhausted(long byteSize, String why) {

@@ -1,5 +1,7 @@
 package io.hce.memory;
 
+import io.hce.memory.internal.platform.DataSizes;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;

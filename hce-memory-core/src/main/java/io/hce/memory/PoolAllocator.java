@@ -8,6 +8,7 @@ import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
 import java.lang.ref.Reference;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -58,7 +59,7 @@ public final class PoolAllocator implements SegmentAllocator, AutoCloseable {
         this.name = name;
         this.blockSize = blockSize;
         this.blockAlignment = blockAlignment;
-        this.blocks = new BlockPool(blockSize, blockAlignment, capacity);
+        this.blocks = new BlockPool(name, blockSize, blockAlignment, capacity);
         Reclaimer.CLEANER.register(this, blocks::dropped);
         this.guard = options.anyEnabled()
                 ? new AllocationGuard("pool '" + name + "'", options, (address, byteSize) -> {
@@ -207,6 +208,18 @@ public final class PoolAllocator implements SegmentAllocator, AutoCloseable {
     private void release(long address) {
         blocks.deallocate(address);
         Reference.reachabilityFence(this);
+    }
+
+    /**
+     * A heap profile of this pool's live blocks, from what leak detection (or checked mode) watches: the
+     * allocation sites holding the most live bytes, most first. Empty when neither is on. Each call walks the
+     * watched blocks; it is for an operator's view, not for a hot path.
+     *
+     * @return the sites, with their sampled and estimated bytes
+     * @see AllocationSite
+     */
+    public List<AllocationSite> profile() {
+        return guard == null ? List.of() : guard.profile();
     }
 
     /**

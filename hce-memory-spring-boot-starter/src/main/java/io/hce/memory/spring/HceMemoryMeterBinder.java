@@ -1,9 +1,11 @@
 package io.hce.memory.spring;
 
-import io.hce.memory.BucketStatistics;
+import io.hce.memory.CacheStatistics;
 import io.hce.memory.CachingAllocator;
 import io.hce.memory.FixedHeap;
+import io.hce.memory.HeapStatistics;
 import io.hce.memory.PoolAllocator;
+import io.hce.memory.PoolStatistics;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -11,36 +13,42 @@ import io.micrometer.core.instrument.binder.BaseUnits;
 import io.micrometer.core.instrument.binder.MeterBinder;
 
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
 
 /**
- * Binds hce-memory's figures to Micrometer as function counters and gauges that read the live statistics
- * when the registry asks, holding the allocators weakly as Micrometer does by default. Every bucket's
- * meters exist from the start, so dashboards have no holes.
+ * Binds hce-memory's figures to Micrometer as function counters and gauges. Each allocator's meters read one
+ * {@link StatisticsSnapshot}, so a scrape takes each allocator's statistics once, not once per meter. Every
+ * bucket's meters exist from the start, so dashboards have no holes.
  *
  * <pre>
  *   hce.memory.cache.allocations  {bucket, result=hit|miss}   counter
- *   hce.memory.cache.frees        {bucket}                    counter
+ *   hce.memory.cache.frees        {bucket}                    counter: free() calls because the caches were full
  *   hce.memory.cache.cached       {bucket}                    gauge, bytes
  *   hce.memory.reserved                                       gauge, bytes
+ *   hce.memory.direct.allocations / .frees                    counter: requests larger than every bucket
  *   hce.memory.leaks                                          counter (leak detection)
  *   hce.memory.pool.allocations   {pool, result=hit|miss}     counter
- *   hce.memory.pool.frees         {pool}                      counter
+ *   hce.memory.pool.frees         {pool}                      counter: free() calls because the pool was full
  *   hce.memory.pool.cached        {pool}                      gauge, blocks
  *   hce.memory.heap.used / .capacity {heap}                   gauge, bytes
  *   hce.memory.heap.evictions / .failures {heap}              counter
  *   hce.memory.heap.largest.free {heap}                       gauge, bytes
  * </pre>
+ *
+ * The meters hold their snapshots, and this binder holds them strongly (Micrometer holds a meter's object
+ * weakly): the allocators are beans, alive as long as the context.
  */
 public final class HceMemoryMeterBinder implements MeterBinder {
 
     private static final String ALLOCATIONS = "Allocations, served by a cache (hit) or by malloc (miss)";
+    private static final String POOL_ALLOCATIONS = "Allocations from the pool: hit (a cached block) or miss (malloc)";
 
     private final CachingAllocator allocator;
     private final PoolAllocators pools;
-    private static final String POOL_ALLOCATIONS = "Allocations from the pool: hit (a cached block) or miss (malloc)";
-
     private final FixedHeaps heaps;
+    private final List<StatisticsSnapshot<?>> snapshots = new CopyOnWriteArrayList<>();
 
     /**
      * @param allocator the caching allocator
@@ -55,67 +63,77 @@ public final class HceMemoryMeterBinder implements MeterBinder {
 
     @Override
     public void bindTo(MeterRegistry registry) {
-        List<BucketStatistics> buckets = allocator.statistics().buckets();
-        for (int b = 0; b < buckets.size(); b++) {
+        StatisticsSnapshot<CacheStatistics> cache = snapshot(allocator::statistics, registry);
+        int bucketCount = allocator.info().buckets().size();
+        for (int b = 0; b < bucketCount; b++) {
             int index = b;
-            String bucket = Long.toString(buckets.get(b).blockSize());
-            FunctionCounter.builder("hce.memory.cache.allocations", allocator, a -> bucket(a, index).hits())
-                    .tags("bucket", bucket, "result", "hit").description(ALLOCATIONS)
-                    .register(registry);
-            FunctionCounter.builder("hce.memory.cache.allocations", allocator, a -> bucket(a, index).misses())
-                    .tags("bucket", bucket, "result", "miss").description(ALLOCATIONS)
-                    .register(registry);
-            FunctionCounter.builder("hce.memory.cache.frees", allocator, a -> bucket(a, index).frees())
-                    .tags("bucket", bucket).description("Deallocations that called free() because the caches were full")
-                    .register(registry);
-            gauge(registry, "hce.memory.cache.cached", allocator, a -> bucket(a, index).cachedBytes(), BaseUnits.BYTES,
+            String bucket = Long.toString(allocator.info().buckets().get(b).blockSize());
+            counter("hce.memory.cache.allocations", cache, s -> s.buckets().get(index).hits(), ALLOCATIONS)
+                    .tags("bucket", bucket, "result", "hit").register(registry);
+            counter("hce.memory.cache.allocations", cache, s -> s.buckets().get(index).misses(), ALLOCATIONS)
+                    .tags("bucket", bucket, "result", "miss").register(registry);
+            counter("hce.memory.cache.frees", cache, s -> s.buckets().get(index).frees(),
+                    "Deallocations that called free() because the caches were full").tags("bucket", bucket).register(registry);
+            gauge("hce.memory.cache.cached", cache, s -> s.buckets().get(index).cachedBytes(), BaseUnits.BYTES,
                     "Bytes held in the caches").tags("bucket", bucket).register(registry);
         }
-        gauge(registry, "hce.memory.reserved", allocator, a -> a.statistics().reservedBytes(), BaseUnits.BYTES,
+        gauge("hce.memory.reserved", cache, CacheStatistics::reservedBytes, BaseUnits.BYTES,
                 "Bytes obtained from malloc and not yet freed, in use or cached").register(registry);
+        counter("hce.memory.direct.allocations", cache, CacheStatistics::directAllocations,
+                "Requests larger than every bucket, served by malloc directly").register(registry);
+        counter("hce.memory.direct.frees", cache, CacheStatistics::directFrees,
+                "Deallocations of blocks larger than every bucket, by free() directly").register(registry);
         FunctionCounter.builder("hce.memory.leaks", this, HceMemoryMeterBinder::leaks)
                 .description("Blocks that became unreachable without being deallocated (leak detection)").register(registry);
         pools.asMap().forEach((name, pool) -> bindPool(registry, name, pool));
         heaps.asMap().forEach((name, heap) -> bindHeap(registry, name, heap));
     }
 
-    private static void bindPool(MeterRegistry registry, String name, PoolAllocator pool) {
-        FunctionCounter.builder("hce.memory.pool.allocations", pool, p -> p.statistics().hits())
-                .tags("pool", name, "result", "hit").description(POOL_ALLOCATIONS).register(registry);
-        FunctionCounter.builder("hce.memory.pool.allocations", pool, p -> p.statistics().misses())
-                .tags("pool", name, "result", "miss").description(POOL_ALLOCATIONS).register(registry);
-        FunctionCounter.builder("hce.memory.pool.frees", pool, p -> p.statistics().frees())
-                .tags("pool", name).description("Deallocations that called free() because the pool was full")
-                .register(registry);
-        gauge(registry, "hce.memory.pool.cached", pool, p -> p.statistics().cachedBlocks(), "blocks",
-                "Blocks held for reuse").tags("pool", name).register(registry);
+    private void bindPool(MeterRegistry registry, String name, PoolAllocator pool) {
+        StatisticsSnapshot<PoolStatistics> statistics = snapshot(pool::statistics, registry);
+        counter("hce.memory.pool.allocations", statistics, PoolStatistics::hits, POOL_ALLOCATIONS)
+                .tags("pool", name, "result", "hit").register(registry);
+        counter("hce.memory.pool.allocations", statistics, PoolStatistics::misses, POOL_ALLOCATIONS)
+                .tags("pool", name, "result", "miss").register(registry);
+        counter("hce.memory.pool.frees", statistics, PoolStatistics::frees,
+                "Deallocations that called free() because the pool was full").tags("pool", name).register(registry);
+        gauge("hce.memory.pool.cached", statistics, PoolStatistics::cachedBlocks, "blocks", "Blocks held for reuse")
+                .tags("pool", name).register(registry);
     }
 
-    private static void bindHeap(MeterRegistry registry, String name, FixedHeap heap) {
-        gauge(registry, "hce.memory.heap.used", heap, h -> h.statistics().usedBytes(), BaseUnits.BYTES,
-                "Bytes in allocated blocks").tags("heap", name).register(registry);
-        gauge(registry, "hce.memory.heap.capacity", heap, FixedHeap::capacity, BaseUnits.BYTES,
-                "The heap's fixed size").tags("heap", name).register(registry);
-        gauge(registry, "hce.memory.heap.largest.free", heap, h -> h.statistics().largestFreeBlock(), BaseUnits.BYTES,
+    private void bindHeap(MeterRegistry registry, String name, FixedHeap heap) {
+        StatisticsSnapshot<HeapStatistics> statistics = snapshot(heap::statistics, registry);
+        gauge("hce.memory.heap.used", statistics, HeapStatistics::usedBytes, BaseUnits.BYTES, "Bytes in allocated blocks")
+                .tags("heap", name).register(registry);
+        Gauge.builder("hce.memory.heap.capacity", heap, FixedHeap::capacity).baseUnit(BaseUnits.BYTES)
+                .description("The heap's fixed size").tags("heap", name).register(registry);
+        gauge("hce.memory.heap.largest.free", statistics, HeapStatistics::largestFreeBlock, BaseUnits.BYTES,
                 "The largest free block's payload: no larger request fits without eviction (fragmentation)")
                 .tags("heap", name).register(registry);
-        FunctionCounter.builder("hce.memory.heap.evictions", heap, h -> h.statistics().evictions())
-                .tags("heap", name).description("Blocks evicted to make room for a request").register(registry);
-        FunctionCounter.builder("hce.memory.heap.failures", heap, h -> h.statistics().failures())
-                .tags("heap", name).description("Requests that found no room (no free block fitted, or only pinned"
-                        + " blocks were left to evict)").register(registry);
+        counter("hce.memory.heap.evictions", statistics, HeapStatistics::evictions,
+                "Blocks evicted to make room for a request").tags("heap", name).register(registry);
+        counter("hce.memory.heap.failures", statistics, HeapStatistics::failures,
+                "Requests that found no room (no free block fitted, or only pinned blocks were left to evict)")
+                .tags("heap", name).register(registry);
+    }
+
+    private <T> StatisticsSnapshot<T> snapshot(Supplier<T> statistics, MeterRegistry registry) {
+        StatisticsSnapshot<T> snapshot = new StatisticsSnapshot<>(statistics, registry.config().clock());
+        snapshots.add(snapshot);
+        return snapshot;
     }
 
     private double leaks() {
         return allocator.leaks() + pools.asMap().values().stream().mapToLong(PoolAllocator::leaks).sum();
     }
 
-    private static BucketStatistics bucket(CachingAllocator allocator, int index) {
-        return allocator.statistics().buckets().get(index);
+    private static <T> FunctionCounter.Builder<StatisticsSnapshot<T>> counter(String name,
+            StatisticsSnapshot<T> snapshot, ToDoubleFunction<T> value, String description) {
+        return FunctionCounter.builder(name, snapshot, s -> value.applyAsDouble(s.get())).description(description);
     }
 
-    private static <T> Gauge.Builder<T> gauge(MeterRegistry registry, String name, T object, ToDoubleFunction<T> value,
-                                              String unit, String description) {
-        return Gauge.builder(name, object, value).baseUnit(unit).description(description);
+    private static <T> Gauge.Builder<StatisticsSnapshot<T>> gauge(String name, StatisticsSnapshot<T> snapshot,
+            ToDoubleFunction<T> value, String unit, String description) {
+        return Gauge.builder(name, snapshot, s -> value.applyAsDouble(s.get())).baseUnit(unit).description(description);
     }
 }

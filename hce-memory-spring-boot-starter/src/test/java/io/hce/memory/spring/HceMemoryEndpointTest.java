@@ -1,11 +1,17 @@
 package io.hce.memory.spring;
 
 import io.hce.memory.CacheStatistics;
+import io.hce.memory.CachingAllocator;
+import io.hce.memory.PoolAllocator;
 import io.hce.memory.HeapStatistics;
 import io.hce.memory.PoolStatistics;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -37,6 +43,51 @@ class HceMemoryEndpointTest {
             assertThat(endpoint.named("items")).isInstanceOf(HeapStatistics.class);
             assertThat(endpoint.named("nothing")).isNull(); // Actuator answers 404
         });
+    }
+
+    @Test
+    void theProfileListsTheSitesThatHoldSampledLiveBlocks() {
+        runner.withPropertyValues("hce.memory.leak-detection=paranoid").run(context -> {
+            HceMemoryEndpoint endpoint = context.getBean(HceMemoryEndpoint.class);
+            CachingAllocator allocator = context.getBean(CachingAllocator.class);
+            PoolAllocator pool = context.getBean(PoolAllocators.class).get("entries");
+            List<MemorySegment> held = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                held.add(holdFromTheCache(allocator));
+            }
+            MemorySegment pooled = pool.allocate();
+
+            HceMemoryEndpoint.ProfileReport report = (HceMemoryEndpoint.ProfileReport) endpoint.named("profile");
+            assertThat(report.leakDetection()).isEqualTo("paranoid");
+            assertThat(report.samplingInterval()).isEqualTo(1);
+            assertThat(report.hint()).isNull();
+            assertThat(report.sites()).hasSize(2);
+            assertThat(report.sites().get(0)).satisfies(site -> {
+                assertThat(site.allocator()).isEqualTo("cache");
+                assertThat(site.site()).contains("holdFromTheCache");
+                assertThat(site.sampledBlocks()).isEqualTo(4);
+                assertThat(site.estimatedBytes()).isEqualTo(4 * 1000);
+            });
+            assertThat(report.sites().get(1).allocator()).isEqualTo("pool entries");
+            assertThat(report.sites().get(1).estimatedBytes()).isEqualTo(256);
+            held.forEach(allocator::deallocate);
+            pool.deallocate(pooled);
+            assertThat(((HceMemoryEndpoint.ProfileReport) endpoint.named("profile")).sites()).isEmpty();
+        });
+    }
+
+    @Test
+    void withoutLeakDetectionTheProfileIsEmptyWithAHint() {
+        runner.run(context -> {
+            HceMemoryEndpoint.ProfileReport report = (HceMemoryEndpoint.ProfileReport) context.getBean(HceMemoryEndpoint.class)
+                    .named("profile");
+            assertThat(report.sites()).isEmpty();
+            assertThat(report.hint()).contains("hce.memory.leak-detection=sampled");
+        });
+    }
+
+    private static MemorySegment holdFromTheCache(CachingAllocator allocator) {
+        return allocator.allocate(1000);
     }
 
     @Test

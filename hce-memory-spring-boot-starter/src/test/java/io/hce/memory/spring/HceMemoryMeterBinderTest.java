@@ -5,6 +5,8 @@ import io.hce.memory.CachingAllocator;
 import io.hce.memory.FixedHeap;
 import io.hce.memory.PoolAllocator;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.MockClock;
+import io.micrometer.core.instrument.simple.SimpleConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -12,12 +14,14 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 class HceMemoryMeterBinderTest {
 
+    private final MockClock clock = new MockClock();
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(HceMemoryAutoConfiguration.class, HceMemoryMetricsAutoConfiguration.class));
 
@@ -29,7 +33,7 @@ class HceMemoryMeterBinderTest {
     void perBucketCountersMatchAScriptedSequenceExactly() {
         runner.withBean(CachingAllocator.class, () -> CachingAllocator.create(new CacheInfo(List.of(new CacheInfo.Bucket(64, 128)))))
                 .run(context -> {
-                    MeterRegistry registry = new SimpleMeterRegistry();
+                    MeterRegistry registry = new SimpleMeterRegistry(SimpleConfig.DEFAULT, clock);
                     context.getBean(HceMemoryMeterBinder.class).bindTo(registry);
                     CachingAllocator allocator = context.getBean(CachingAllocator.class);
                     assertThat(count(registry, "hit")).isZero(); // the meters exist before any use
@@ -43,12 +47,14 @@ class HceMemoryMeterBinderTest {
                             held.clear();
                         }
                     }
+                    nextScrape();
                     assertThat(count(registry, "miss")).isEqualTo(10);
                     assertThat(count(registry, "hit")).isEqualTo(6);
                     assertThat(registry.get("hce.memory.cache.frees").tag("bucket", "64").functionCounter().count()).isEqualTo(2);
                     assertThat(registry.get("hce.memory.cache.cached").tag("bucket", "64").gauge().value()).isZero();
                     assertThat(registry.get("hce.memory.reserved").gauge().value()).isEqualTo(8 * 64);
                     held.forEach(allocator::deallocate);
+                    nextScrape();
                     assertThat(registry.get("hce.memory.cache.cached").tag("bucket", "64").gauge().value()).isEqualTo(6 * 64);
                     assertThat(registry.get("hce.memory.cache.cached").gauge().getId().getBaseUnit()).isEqualTo("bytes");
                     assertThat(registry.get("hce.memory.leaks").functionCounter().count()).isZero();
@@ -60,7 +66,7 @@ class HceMemoryMeterBinderTest {
         runner.withPropertyValues("hce.memory.pools.entries.block-size=32B", "hce.memory.pools.entries.capacity=1",
                         "hce.memory.heaps.items.capacity=64KB")
                 .run(context -> {
-                    MeterRegistry registry = new SimpleMeterRegistry();
+                    MeterRegistry registry = new SimpleMeterRegistry(SimpleConfig.DEFAULT, clock);
                     context.getBean(HceMemoryMeterBinder.class).bindTo(registry);
                     PoolAllocator pool = context.getBean(PoolAllocators.class).get("entries");
                     MemorySegment a = pool.allocate();
@@ -68,6 +74,7 @@ class HceMemoryMeterBinderTest {
                     pool.deallocate(a);
                     pool.deallocate(b); // the pool holds one: b is freed
                     pool.deallocate(pool.allocate());
+                    nextScrape();
                     assertThat(registry.get("hce.memory.pool.allocations").tags("pool", "entries", "result", "miss")
                             .functionCounter().count()).isEqualTo(2);
                     assertThat(registry.get("hce.memory.pool.allocations").tags("pool", "entries", "result", "hit")
@@ -79,6 +86,7 @@ class HceMemoryMeterBinderTest {
                     heap.allocate(heap.maxAllocation());
                     heap.tryAllocate(100);
                     heap.allocateOrEvict(100, victim -> { });
+                    nextScrape();
                     assertThat(registry.get("hce.memory.heap.capacity").tag("heap", "items").gauge().value()).isEqualTo(64 * 1024);
                     assertThat(registry.get("hce.memory.heap.used").tag("heap", "items").gauge().value())
                             .isEqualTo(heap.statistics().usedBytes());
@@ -89,6 +97,42 @@ class HceMemoryMeterBinderTest {
                     assertThat(registry.getMeters()).allSatisfy(meter ->
                             assertThat(meter.getId().getDescription()).as(meter.getId().getName()).isNotBlank());
                 });
+    }
+
+    @Test
+    void directAllocationsAreCountedApart() {
+        runner.withBean(CachingAllocator.class, () -> CachingAllocator.create(new CacheInfo(List.of(new CacheInfo.Bucket(64, 128)))))
+                .run(context -> {
+                    MeterRegistry registry = new SimpleMeterRegistry(SimpleConfig.DEFAULT, clock);
+                    context.getBean(HceMemoryMeterBinder.class).bindTo(registry);
+                    CachingAllocator allocator = context.getBean(CachingAllocator.class);
+                    allocator.deallocate(allocator.allocate(65));
+                    allocator.allocate(1000); // still live
+                    nextScrape();
+                    assertThat(registry.get("hce.memory.direct.allocations").functionCounter().count()).isEqualTo(2);
+                    assertThat(registry.get("hce.memory.direct.frees").functionCounter().count()).isEqualTo(1);
+                    assertThat(registry.get("hce.memory.reserved").gauge().value()).isEqualTo(1000);
+                });
+    }
+
+    /** The meters of one scrape share one reading of each allocator's statistics. */
+    @Test
+    void oneScrapeReadsTheStatisticsOnceAndTheNextScrapeAgain() {
+        runner.run(context -> {
+            MeterRegistry registry = new SimpleMeterRegistry(SimpleConfig.DEFAULT, clock);
+            context.getBean(HceMemoryMeterBinder.class).bindTo(registry);
+            CachingAllocator allocator = context.getBean(CachingAllocator.class);
+            double before = registry.get("hce.memory.reserved").gauge().value();
+            allocator.allocate(64); // a miss, live
+            assertThat(registry.get("hce.memory.reserved").gauge().value()).as("the same scrape").isEqualTo(before);
+            nextScrape();
+            assertThat(registry.get("hce.memory.reserved").gauge().value()).as("the next scrape").isEqualTo(before + 64);
+        });
+    }
+
+    /** Moves the registry's clock past a snapshot's age: the next meter read takes new statistics. */
+    private void nextScrape() {
+        clock.add(StatisticsSnapshot.MAX_AGE.plus(Duration.ofMillis(1)));
     }
 
     private static double count(MeterRegistry registry, String result) {

@@ -1,6 +1,7 @@
 package io.hce.memory.internal.cache;
 
 import io.hce.memory.CacheStatistics;
+import io.hce.memory.internal.events.NativeEvents;
 import io.hce.memory.internal.platform.NativeMemory;
 
 import java.util.Collections;
@@ -19,13 +20,15 @@ import java.util.Set;
 final class CacheRegistry {
 
     private final SizeClasses sizes;
+    private final String allocatorName;
     private final TransferDepot[] depots;
     private final Set<ThreadCache> live = Collections.newSetFromMap(new IdentityHashMap<>());
     private final CounterTotals ended;
     private boolean closed;
 
-    CacheRegistry(SizeClasses sizes) {
+    CacheRegistry(SizeClasses sizes, String allocatorName) {
         this.sizes = sizes;
+        this.allocatorName = allocatorName;
         this.ended = new CounterTotals(sizes.bucketCount());
         this.depots = new TransferDepot[sizes.bucketCount()];
         for (int b = 0; b < depots.length; b++) {
@@ -43,7 +46,7 @@ final class CacheRegistry {
      * @param ownerId the owning platform thread's id, or -1 for a cache shared by virtual threads
      */
     synchronized ThreadCache newCache(long ownerId) {
-        ThreadCache cache = new ThreadCache(ownerId, sizes, depots);
+        ThreadCache cache = new ThreadCache(ownerId, sizes, depots, allocatorName);
         live.add(cache);
         return cache;
     }
@@ -51,7 +54,7 @@ final class CacheRegistry {
     /** The owner of {@code cache} has ended: free its blocks and keep its counters. */
     synchronized void retire(ThreadCache cache) {
         if (live.remove(cache)) {
-            cache.release();
+            NativeEvents.threadCacheRetired(allocatorName, cache.ownerId, cache.release());
             cache.addTo(ended);
             cache.discard();
         }
@@ -72,8 +75,13 @@ final class CacheRegistry {
         drainDepots();
     }
 
-    /** Frees every block the depots hold; threads may go on moving batches meanwhile. */
-    synchronized void drainDepots() {
+    /**
+     * Frees every block the depots hold; threads may go on moving batches meanwhile.
+     *
+     * @return the bytes freed
+     */
+    synchronized long drainDepots() {
+        long before = ended.reservedBytes();
         for (int b = 0; b < depots.length; b++) {
             if (depots[b] != null) {
                 long nativeSize = sizes.nativeSize(b);
@@ -83,6 +91,12 @@ final class CacheRegistry {
                 });
             }
         }
+        return before - ended.reservedBytes();
+    }
+
+    /** @return the allocator's name, as its events give it */
+    String allocatorName() {
+        return allocatorName;
     }
 
     synchronized CacheStatistics statistics() {

@@ -40,6 +40,10 @@ final class CounterTotals {
         this.reservedBytes += reservedBytes;
     }
 
+    long reservedBytes() {
+        return reservedBytes;
+    }
+
     void addAll(CounterTotals other) {
         for (int b = 0; b < hits.length; b++) {
             add(b, other.hits[b], other.misses[b], other.frees[b], other.cachedBytes[b]);

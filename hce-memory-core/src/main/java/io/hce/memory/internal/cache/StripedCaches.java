@@ -66,18 +66,20 @@ final class StripedCaches {
         return stripes.length;
     }
 
-    /** Frees every block the stripes cache, taking each stripe's lock in turn. */
-    void trim() {
+    /** Frees every block the stripes cache, taking each stripe's lock in turn. @return the bytes freed */
+    long trim() {
+        long released = 0;
         for (int stripe = 0; stripe <= mask; stripe++) {
             while (!LOCKS.compareAndSet(locks, stripe * LOCK_SPACING, 0, 1)) {
                 Thread.onSpinWait();
             }
             try {
-                stripes[stripe].release();
+                released += stripes[stripe].release();
             } finally {
                 release(stripe);
             }
         }
+        return released;
     }
 
     private int acquire() {

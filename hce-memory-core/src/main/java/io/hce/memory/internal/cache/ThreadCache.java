@@ -1,9 +1,9 @@
 package io.hce.memory.internal.cache;
 
-import io.hce.memory.internal.platform.NativeMemory;
-
 import io.hce.memory.internal.concurrent.FieldHandles;
 import io.hce.memory.internal.concurrent.ThreadOwned;
+import io.hce.memory.internal.events.NativeEvents;
+import io.hce.memory.internal.platform.NativeMemory;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -37,14 +37,16 @@ final class ThreadCache extends ThreadOwned {
     private static final VarHandle DIRECT_FREES = FieldHandles.of(MethodHandles.lookup(), "directFrees", long.class);
 
     private final BlockStack[] stacks;
+    private final String allocatorName; // for the events of the slow paths
     private TransferDepot[] depots; // let go of by discard()
     private long reservedBytes;
     private long directAllocations;
     private long directFrees;
 
-    ThreadCache(long ownerId, SizeClasses sizes, TransferDepot[] depots) {
+    ThreadCache(long ownerId, SizeClasses sizes, TransferDepot[] depots, String allocatorName) {
         super(ownerId);
         this.depots = depots;
+        this.allocatorName = allocatorName;
         this.stacks = new BlockStack[sizes.bucketCount()];
         for (int b = 0; b < stacks.length; b++) {
             stacks[b] = new BlockStack(sizes.alignment(b), sizes.nativeSize(b), sizes.capacity(b));
@@ -126,6 +128,7 @@ final class ThreadCache extends ThreadOwned {
         long address = NativeMemory.allocate(stack.nativeSize, byteAlignment);
         stack.misses++;
         reservedBytes += stack.nativeSize;
+        NativeEvents.tookNativeMemory("cache", allocatorName, stack.nativeSize);
         return address;
     }
 
@@ -152,6 +155,7 @@ final class ThreadCache extends ThreadOwned {
         long address = NativeMemory.allocate(nativeSize, byteAlignment);
         directAllocations++;
         reservedBytes += nativeSize;
+        NativeEvents.tookNativeMemory("direct", allocatorName, nativeSize);
         return address;
     }
 
@@ -169,15 +173,20 @@ final class ThreadCache extends ThreadOwned {
 
     /**
      * Frees every cached block: the owner's {@code trim()}, or the end of the owner.
+     *
+     * @return the bytes given back to the C allocator
      */
-    void release() {
+    long release() {
+        long released = 0;
         for (BlockStack stack : stacks) {
             for (int i = stack.count - 1; i >= 0; i--) {
                 NativeMemory.free(stack.blocks[i], stack.nativeSize);
                 stack.count = i;
                 reservedBytes -= stack.nativeSize;
+                released += stack.nativeSize;
             }
         }
+        return released;
     }
 
     /**

@@ -3,6 +3,7 @@ package io.hce.memory.internal.cache;
 import io.hce.memory.CacheInfo;
 import io.hce.memory.CacheStatistics;
 import io.hce.memory.internal.concurrent.ThreadTable;
+import io.hce.memory.internal.events.NativeEvents;
 import io.hce.memory.internal.platform.Reclaimer;
 
 import java.lang.ref.Cleaner;
@@ -46,11 +47,12 @@ public final class ThreadCaches extends ThreadTable<ThreadCache> {
      *
      * @param info  the bucket layout
      * @param owner the allocator object whose reachability bounds the caches' lifetime
+     * @param name  the allocator's name in events
      * @return the engine
      */
-    public static ThreadCaches create(CacheInfo info, Object owner) {
+    public static ThreadCaches create(CacheInfo info, Object owner, String name) {
         SizeClasses sizes = new SizeClasses(info);
-        ThreadCaches caches = new ThreadCaches(sizes, new CacheRegistry(sizes));
+        ThreadCaches caches = new ThreadCaches(sizes, new CacheRegistry(sizes, name));
         Reclaimer.CLEANER.register(owner, caches.registry::close);
         return caches;
     }
@@ -93,11 +95,10 @@ public final class ThreadCaches extends ThreadTable<ThreadCache> {
      */
     public void trim() {
         ThreadCache cache = peek(); // null for a virtual thread, and for a thread that never allocated
-        if (cache != null) {
-            cache.release();
-        }
-        registry.drainDepots();
-        striped.trim();
+        long released = cache != null ? cache.release() : 0;
+        released += registry.drainDepots();
+        released += striped.trim();
+        NativeEvents.threadCacheTrimmed(registry.allocatorName(), released);
     }
 
     /** @return the counters of every cache, live and ended, and of the depots */

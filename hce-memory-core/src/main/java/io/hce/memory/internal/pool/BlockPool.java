@@ -2,6 +2,7 @@ package io.hce.memory.internal.pool;
 
 import io.hce.memory.internal.concurrent.StripedLongRing;
 import io.hce.memory.internal.concurrent.ThreadTable;
+import io.hce.memory.internal.events.NativeEvents;
 import io.hce.memory.internal.platform.NativeMemory;
 
 import java.util.Collections;
@@ -65,6 +66,7 @@ public final class BlockPool {
     /** The largest magazine: 32 addresses fill four cache lines. */
     static final int MAX_MAGAZINE_SIZE = 32;
 
+    private final String name; // for the events of the slow paths
     private final long blockSize;
     private final long blockAlignment;
     private final int capacity;
@@ -84,12 +86,14 @@ public final class BlockPool {
     private volatile boolean closed;
 
     /**
+     * @param name           the pool's name, in events
      * @param blockSize      each block's size, at least 1
      * @param blockAlignment each block's alignment, a power of two of at least 16
      * @param capacity       the most blocks cached, at least 1
      */
-    public BlockPool(long blockSize, long blockAlignment, int capacity) {
-        this(blockSize, blockAlignment, capacity, magazineSize(capacity, Runtime.getRuntime().availableProcessors()),
+    public BlockPool(String name, long blockSize, long blockAlignment, int capacity) {
+        this(name, blockSize, blockAlignment, capacity,
+                magazineSize(capacity, Runtime.getRuntime().availableProcessors()),
                 2 * Runtime.getRuntime().availableProcessors());
     }
 
@@ -99,10 +103,11 @@ public final class BlockPool {
      * @param magazineSize 0 for none, or an even number of at least 2
      * @param maxMagazines how many platform threads may have a magazine at once
      */
-    BlockPool(long blockSize, long blockAlignment, int capacity, int magazineSize, int maxMagazines) {
+    BlockPool(String name, long blockSize, long blockAlignment, int capacity, int magazineSize, int maxMagazines) {
         if (magazineSize < 0 || magazineSize % 2 != 0 || maxMagazines < 0) {
             throw new IllegalArgumentException("magazines of " + magazineSize + " x " + maxMagazines);
         }
+        this.name = name;
         this.maxMagazines = maxMagazines;
         this.blockSize = blockSize;
         this.blockAlignment = blockAlignment;
@@ -291,6 +296,7 @@ public final class BlockPool {
     private long miss() {
         long address = NativeMemory.allocate(blockSize, blockAlignment);
         misses.incrementAndGet();
+        NativeEvents.poolMissed(name, blockSize);
         return address;
     }
 
@@ -308,6 +314,7 @@ public final class BlockPool {
                 long address;
                 try {
                     address = NativeMemory.allocate(blockSize, blockAlignment);
+                    NativeEvents.tookNativeMemory("pool", name, blockSize);
                 } catch (OutOfMemoryError e) {
                     returnPlace();
                     throw e;

@@ -48,7 +48,7 @@ class ThreadCachesTest {
     private static java.lang.ref.WeakReference<CacheRegistry> registryOfAnOwnerDroppedAfterUseBy(
             java.util.concurrent.ExecutorService other) throws Exception {
         Object owner = new Object();
-        ThreadCaches caches = ThreadCaches.create(CacheInfo.defaults(), owner);
+        ThreadCaches caches = ThreadCaches.create(CacheInfo.defaults(), owner, "test");
         caches.deallocate(3, caches.allocate(3, 8, 1), 8);
         other.submit(() -> caches.deallocate(3, caches.allocate(3, 8, 1), 8)).get();
         java.lang.ref.Reference.reachabilityFence(owner); // the caches may not be reclaimed while in use
@@ -57,7 +57,7 @@ class ThreadCachesTest {
 
     private static ThreadCaches cachesOfAnOwnerThatIsDropped() {
         Object owner = new Object();
-        ThreadCaches caches = ThreadCaches.create(new CacheInfo(List.of(new CacheInfo.Bucket(64, 128))), owner);
+        ThreadCaches caches = ThreadCaches.create(new CacheInfo(List.of(new CacheInfo.Bucket(64, 128))), owner, "test");
         long[] blocks = new long[10];
         for (int i = 0; i < blocks.length; i++) {
             blocks[i] = caches.allocate(0, 64, 1);
@@ -75,7 +75,7 @@ class ThreadCachesTest {
     /** More live threads than the thread table has slots: the ones that collide are served by the ThreadLocal. */
     @Test
     void threadsBeyondTheTableGetCachesOfTheirOwn() throws InterruptedException {
-        ThreadCaches caches = ThreadCaches.create(CacheInfo.defaults(), this);
+        ThreadCaches caches = ThreadCaches.create(CacheInfo.defaults(), this, "test");
         int threads = 600;
         CountDownLatch allocated = new CountDownLatch(threads);
         CountDownLatch release = new CountDownLatch(1);

@@ -35,7 +35,7 @@ class BlockPoolTest {
     @ParameterizedTest(name = "magazine size {0}")
     @ValueSource(ints = {0, 2, 8, 32})
     void theCapacityIsExactWithMagazines(int magazineSize) {
-        BlockPool pool = new BlockPool(SIZE, ALIGNMENT, 100, magazineSize, 4);
+        BlockPool pool = new BlockPool("test", SIZE, ALIGNMENT, 100, magazineSize, 4);
         List<Long> live = new ArrayList<>();
         for (int i = 0; i < 300; i++) {
             live.add(pool.allocate());
@@ -56,7 +56,7 @@ class BlockPoolTest {
 
     @Test
     void onlyTheFirstThreadsGetAMagazineSoIdleOnesCannotHoldTheCapacity() throws Exception {
-        BlockPool pool = new BlockPool(SIZE, ALIGNMENT, 64, 16, 2);
+        BlockPool pool = new BlockPool("test", SIZE, ALIGNMENT, 64, 16, 2);
         List<Thread> threads = new ArrayList<>();
         CyclicBarrier allUsedIt = new CyclicBarrier(5);
         for (int t = 0; t < 4; t++) {
@@ -90,7 +90,7 @@ class BlockPoolTest {
         System.out.println("BlockPoolTest.randomizedStepsKeepTheBooks seed=" + seed + " magazine=" + magazineSize);
         Random random = new Random(seed);
         int capacity = 1 + random.nextInt(200);
-        BlockPool pool = new BlockPool(SIZE, ALIGNMENT, capacity, magazineSize, 4);
+        BlockPool pool = new BlockPool("test", SIZE, ALIGNMENT, capacity, magazineSize, 4);
         List<Long> live = new ArrayList<>();
         Set<Long> liveSet = new HashSet<>();
         long allocations = 0;
@@ -123,7 +123,7 @@ class BlockPoolTest {
      */
     @Test
     void threadsOfEveryKindPassBlocksToEachOtherAndNeverShareALiveOne() throws Exception {
-        BlockPool pool = new BlockPool(SIZE, ALIGNMENT, 256, 16, 2);
+        BlockPool pool = new BlockPool("test", SIZE, ALIGNMENT, 256, 16, 2);
         Set<Long> handedOut = ConcurrentHashMap.newKeySet();
         ConcurrentLinkedQueue<Long> handOver = new ConcurrentLinkedQueue<>();
         List<Thread.Builder> threads = List.of(Thread.ofPlatform(), Thread.ofPlatform(), Thread.ofPlatform(),

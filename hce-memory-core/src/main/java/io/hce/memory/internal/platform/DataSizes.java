@@ -1,4 +1,4 @@
-package io.hce.memory;
+package io.hce.memory.internal.platform;
 
 import java.util.Locale;
 
@@ -6,7 +6,7 @@ import java.util.Locale;
  * Parses sizes written the way Spring Boot's {@code DataSize} writes them: a whole number of bytes with an
  * optional binary unit, {@code 65536}, {@code 64KB}, {@code 1MB}.
  */
-final class DataSizes {
+public final class DataSizes {
 
     private static final String[] UNITS = {"TB", "GB", "MB", "KB", "B"};
     private static final int[] SHIFTS = {40, 30, 20, 10, 0};
@@ -19,7 +19,7 @@ final class DataSizes {
      * @return the size in bytes
      * @throws IllegalArgumentException if the text is not such a size, or does not fit in a {@code long}
      */
-    static long parse(String text) {
+    public static long parse(String text) {
         String trimmed = text.strip().toUpperCase(Locale.ROOT);
         int shift = 0;
         for (int i = 0; i < UNITS.length; i++) {

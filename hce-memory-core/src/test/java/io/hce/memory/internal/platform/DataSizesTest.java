@@ -1,4 +1,4 @@
-package io.hce.memory;
+package io.hce.memory.internal.platform;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
