@@ -6,13 +6,19 @@ import jdk.jfr.Description;
 import jdk.jfr.Label;
 import jdk.jfr.Name;
 import jdk.jfr.StackTrace;
+import jdk.jfr.Threshold;
 
-/** One request of a FixedHeap that evicted: the duration is the whole request's. */
+/**
+ * One request of a FixedHeap that evicted: the duration is the whole request's. A full cache evicts on most
+ * requests, so by default only requests that took a millisecond or more are recorded (as the JDK does for
+ * {@code jdk.JavaMonitorEnter}); {@code io.hce.memory.HeapEviction#threshold=0 ms} records every one.
+ */
 @Name("io.hce.memory.HeapEviction")
 @Label("Heap Eviction")
 @Category("hce-memory")
 @Description("A FixedHeap request that evicted blocks to make room")
 @StackTrace
+@Threshold("1 ms")
 final class HeapEvictionEvent extends jdk.jfr.Event {
 
     @Label("Heap")

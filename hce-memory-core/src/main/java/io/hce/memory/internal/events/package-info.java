@@ -14,7 +14,7 @@
  *       (default 512 KB) that the allocators take from the C allocator, per thread</td>
  *       <td>tier, allocator, size, weight; stack trace</td></tr>
  *   <tr><td>{@code HeapEviction}</td><td>a request of a {@code FixedHeap} that evicted</td>
- *       <td>heap, requested, blocks, bytes; duration, stack trace</td></tr>
+ *       <td>heap, requested, blocks, bytes; duration, stack trace; threshold 1 ms by default</td></tr>
  *   <tr><td>{@code HeapAllocationFailure}</td><td>a request of a {@code FixedHeap} that found no room</td>
  *       <td>heap, requested, reason; stack trace</td></tr>
  *   <tr><td>{@code PoolMiss}</td><td>a pool allocation that called {@code malloc}</td>
