@@ -16,14 +16,17 @@ import java.util.Map;
  * Configuration of hce-memory, under {@code hce.memory}. Every value is checked when it is bound: a bad one
  * stops start-up with a message that names the property, its value and the reason.
  *
- * @param enabled whether hce-memory's beans are created at all
- * @param checked       whether allocators run in checked mode: double frees, foreign and resized segments
- *                      and writes after free are reported, with the allocation stack (expensive)
- * @param leakDetection which allocations are watched for leaks: off, sampled (1 in 128) or paranoid (all)
- * @param cache   the thread caches of the {@code CachingAllocator}
- * @param pools   one PoolAllocator bean per entry, named by its key
- * @param heaps   one FixedHeap bean per entry, named by its key
- * @param metrics the Micrometer meters
+ * <p>The {@code @param} texts are the configuration metadata's descriptions (an IDE shows them): plain
+ * sentences, no Javadoc tags.
+ *
+ * @param enabled       Whether to create hce-memory's beans at all.
+ * @param checked       Whether allocators run in checked mode: double frees, foreign and resized segments and
+ *                      writes after free are reported with the allocation stack (expensive).
+ * @param leakDetection Which allocations are watched for leaks: off, sampled (1 in 128) or paranoid (all).
+ * @param cache         Thread caches of the CachingAllocator.
+ * @param pools         Pools by name: one PoolAllocator bean per entry, named by its key.
+ * @param heaps         Heaps by name: one FixedHeap bean per entry, named by its key.
+ * @param metrics       Micrometer meters.
  */
 @ConfigurationProperties("hce.memory")
 public record HceMemoryProperties(@DefaultValue("true") boolean enabled, @DefaultValue("false") boolean checked,
@@ -65,9 +68,9 @@ public record HceMemoryProperties(@DefaultValue("true") boolean enabled, @Defaul
     /**
      * The thread caches: hce's two cmake settings, and per-bucket overrides (a custom {@code get_info()}).
      *
-     * @param bucketCount     the number of power-of-two buckets: blocks of 1 B, 2 B, 4 B … 2^(count-1) B
-     * @param bucketByteLimit how many bytes one thread caches per bucket
-     * @param buckets         per-bucket overrides by index (0 is the 1-byte bucket): block size and byte limit
+     * @param bucketCount     Number of power-of-two buckets: blocks of 1 B, 2 B, 4 B and so on up to 2^(count-1) B.
+     * @param bucketByteLimit Bytes one thread caches per bucket.
+     * @param buckets         Per-bucket overrides of block size and byte limit, by index (0 is the 1-byte bucket).
      */
     public record Cache(@DefaultValue("13") int bucketCount, @DefaultValue("64KB") DataSize bucketByteLimit,
                         Map<Integer, Bucket> buckets) {
@@ -125,8 +128,8 @@ public record HceMemoryProperties(@DefaultValue("true") boolean enabled, @Defaul
     /**
      * An override of one bucket; an unset value keeps the power-of-two default.
      *
-     * @param blockSize the bucket's block size
-     * @param byteLimit the bucket's byte limit per thread
+     * @param blockSize Block size of the bucket.
+     * @param byteLimit Bytes one thread caches in the bucket.
      */
     public record Bucket(DataSize blockSize, DataSize byteLimit) {
     }
@@ -134,12 +137,12 @@ public record HceMemoryProperties(@DefaultValue("true") boolean enabled, @Defaul
     /**
      * A {@code PoolAllocator}.
      *
-     * @param blockSize   the size of every block
-     * @param alignment   the alignment of every block, in bytes: a power of two
-     * @param capacity    the most blocks kept for reuse
-     * @param preallocate whether to fill the pool at start-up
+     * @param blockSize   Size of every block of the pool.
+     * @param alignment   Alignment of every block of the pool: a power of two; a number without a unit is bytes.
+     * @param capacity    Most blocks the pool keeps for reuse.
+     * @param preallocate Whether to fill the pool to its capacity at start-up.
      */
-    public record Pool(DataSize blockSize, @DefaultValue("16") long alignment, @DefaultValue("64") int capacity,
+    public record Pool(DataSize blockSize, @DefaultValue("16B") DataSize alignment, @DefaultValue("64") int capacity,
                        @DefaultValue("false") boolean preallocate) {
 
         void check(String name) {
@@ -147,7 +150,7 @@ public record HceMemoryProperties(@DefaultValue("true") boolean enabled, @Defaul
             if (blockSize == null || blockSize.toBytes() < 1) {
                 throw new IllegalArgumentException(prefix + "block-size=" + blockSize + ": must be at least 1 byte");
             }
-            if (alignment < 1 || Long.bitCount(alignment) != 1) {
+            if (alignment.toBytes() < 1 || Long.bitCount(alignment.toBytes()) != 1) {
                 throw new IllegalArgumentException(prefix + "alignment=" + alignment + ": must be a power of two");
             }
             if (capacity < 1) {
@@ -159,7 +162,7 @@ public record HceMemoryProperties(@DefaultValue("true") boolean enabled, @Defaul
     /**
      * A {@code FixedHeap}.
      *
-     * @param capacity the size of the heap's region
+     * @param capacity Size of the heap's native region.
      */
     public record Heap(DataSize capacity) {
 
@@ -173,7 +176,9 @@ public record HceMemoryProperties(@DefaultValue("true") boolean enabled, @Defaul
     }
 
     /**
-     * @param enabled whether hce-memory's meters are registered (when a {@code MeterRegistry} exists)
+     * The Micrometer meters.
+     *
+     * @param enabled Whether to register hce-memory's meters when a MeterRegistry exists.
      */
     public record Metrics(@DefaultValue("true") boolean enabled) {
     }

@@ -58,7 +58,7 @@ final class NamedAllocatorsRegistrar implements BeanDefinitionRegistryPostProces
 
     private static PoolAllocator createPool(String name, HceMemoryProperties.Pool config, AllocatorOptions options) {
         MemoryLayout block = MemoryLayout.sequenceLayout(config.blockSize().toBytes(), ValueLayout.JAVA_BYTE);
-        PoolAllocator pool = PoolAllocator.create(name, block.withByteAlignment(config.alignment()), config.capacity(), options);
+        PoolAllocator pool = PoolAllocator.create(name, block.withByteAlignment(config.alignment().toBytes()), config.capacity(), options);
         if (config.preallocate()) {
             pool.preallocate(config.capacity());
         }

@@ -197,10 +197,22 @@ class HceMemoryAutoConfigurationTest {
 
     @ParameterizedTest(name = "{0}={1}")
     @CsvSource(delimiter = '|', value = {
-            "hce.memory.pools.p.alignment | 3 | hce.memory.pools.p.alignment=3: must be a power of two",
+            "hce.memory.pools.p.alignment | 3 | hce.memory.pools.p.alignment=3B: must be a power of two",
             "hce.memory.pools.p.capacity | 0 | hce.memory.pools.p.capacity=0: must be at least 1"})
     void invalidPoolValuesStopStartUp(String property, String value, String message) {
         runner.withPropertyValues("hce.memory.pools.p.block-size=8B", property + "=" + value)
                 .run(context -> assertThat(context).hasFailed().getFailure().rootCause().hasMessageContaining(message));
+    }
+    @ParameterizedTest(name = "alignment={0}")
+    @CsvSource({"64, 64", "64B, 64", "1KB, 1024"})
+    void alignmentIsADataSizeAndAPlainNumberIsBytes(String alignment, long bytes) {
+        runner.withPropertyValues("hce.memory.pools.p.block-size=48B", "hce.memory.pools.p.alignment=" + alignment)
+                .run(context -> assertThat(context.getBean("p", PoolAllocator.class).blockAlignment()).isEqualTo(bytes));
+    }
+
+    @Test
+    void alignmentDefaultsTo16Bytes() {
+        runner.withPropertyValues("hce.memory.pools.p.block-size=48B")
+                .run(context -> assertThat(context.getBean("p", PoolAllocator.class).blockAlignment()).isEqualTo(16));
     }
 }
