@@ -17,7 +17,8 @@ import java.util.Map;
  * Auto-configuration of hce-memory: the {@link CacheInfo} and {@link CachingAllocator} (which becomes
  * {@code Memory}'s default when it can, see {@link DefaultAllocatorAdoption}), a {@link PoolAllocator} per
  * {@code hce.memory.pools.<name>} and a {@link FixedHeap} per {@code hce.memory.heaps.<name>}, and the
- * registries of both. {@code hce.memory.enabled=false} turns it all off.
+ * registries of both. {@code hce.memory.enabled=false} turns it all off. Configuration failures are reported
+ * by {@link HceMemoryFailureAnalyzer}.
  */
 @AutoConfiguration
 @ConditionalOnBooleanProperty(name = "hce.memory.enabled", matchIfMissing = true)
