@@ -17,7 +17,9 @@ import java.util.Map;
  * Auto-configuration of hce-memory: the {@link CacheInfo} and {@link CachingAllocator} (which becomes
  * {@code Memory}'s default when it can, see {@link DefaultAllocatorAdoption}), a {@link PoolAllocator} per
  * {@code hce.memory.pools.<name>} and a {@link FixedHeap} per {@code hce.memory.heaps.<name>}, and the
- * registries of both. {@code hce.memory.enabled=false} turns it all off.
+ * registries of both, and an INFO line at start-up that says what was configured ({@link StartupSummary}).
+ * {@code hce.memory.enabled=false} turns it all off. Configuration failures are reported by
+ * {@link HceMemoryFailureAnalyzer}.
  */
 @AutoConfiguration
 @ConditionalOnBooleanProperty(name = "hce.memory.enabled", matchIfMissing = true)
@@ -56,5 +58,11 @@ public final class HceMemoryAutoConfiguration {
     @ConditionalOnMissingBean
     FixedHeaps hceFixedHeaps(Map<String, FixedHeap> heaps) {
         return new FixedHeaps(heaps);
+    }
+
+    /** The INFO line that says at start-up what was configured. */
+    @Bean
+    StartupSummary hceMemoryStartupSummary(CachingAllocator allocator, PoolAllocators pools, FixedHeaps heaps) {
+        return new StartupSummary(allocator, pools, heaps);
     }
 }

@@ -14,60 +14,58 @@ import java.util.Map;
 
 /**
  * Configuration of hce-memory, under {@code hce.memory}. Every value is checked when it is bound: a bad one
- * stops start-up with a message that names the property, its value and the reason.
+ * stops start-up with a message that names the property, its value and the reason. Keys that none of these
+ * records has stop start-up too, naming the keys they have.
  *
- * @param enabled whether hce-memory's beans are created at all
- * @param checked       whether allocators run in checked mode: double frees, foreign and resized segments
- *                      and writes after free are reported, with the allocation stack (expensive)
- * @param leakDetection which allocations are watched for leaks: off, sampled (1 in 128) or paranoid (all)
- * @param cache   the thread caches of the {@code CachingAllocator}
- * @param pools   one PoolAllocator bean per entry, named by its key
- * @param heaps   one FixedHeap bean per entry, named by its key
- * @param metrics the Micrometer meters
+ * <p>The {@code @param} texts are the configuration metadata's descriptions (an IDE shows them): plain
+ * sentences, no Javadoc tags.
+ *
+ * @param enabled       Whether to create hce-memory's beans at all.
+ * @param checked       Whether allocators run in checked mode: double frees, foreign and resized segments and
+ *                      writes after free are reported with the allocation stack (expensive).
+ * @param leakDetection Which allocations are watched for leaks: off, sampled (1 in 128) or paranoid (all).
+ * @param cache         Thread caches of the CachingAllocator.
+ * @param pools         Pools by name: one PoolAllocator bean per entry, named by its key.
+ * @param heaps         Heaps by name: one FixedHeap bean per entry, named by its key.
+ * @param metrics       Micrometer meters.
  */
-@ConfigurationProperties("hce.memory")
+@ConfigurationProperties(HceMemoryProperties.PREFIX)
 public record HceMemoryProperties(@DefaultValue("true") boolean enabled, @DefaultValue("false") boolean checked,
-                                  @DefaultValue("off") LeakDetection leakDetection, @DefaultValue Cache cache, Map<String, Pool> pools, Map<String, Heap> heaps,
-                                  @DefaultValue Metrics metrics) {
+                                  @DefaultValue("off") LeakDetection leakDetection, @DefaultValue Cache cache,
+                                  Map<String, Pool> pools, Map<String, Heap> heaps, @DefaultValue Metrics metrics) {
+
+    /** The prefix of every property here. */
+    public static final String PREFIX = "hce.memory";
+
+    /**
+     * @throws IllegalArgumentException naming the property, its value and the reason, if a pool or heap is
+     *                                  invalid or has a blank name
+     */
+    public HceMemoryProperties {
+        pools = pools == null ? Map.of() : Map.copyOf(pools);
+        heaps = heaps == null ? Map.of() : Map.copyOf(heaps);
+        pools.forEach((name, pool) -> pool.check(requireName(name, "pools")));
+        heaps.forEach((name, heap) -> heap.check(requireName(name, "heaps")));
+    }
 
     /** @return the debugging aids every allocator of the context gets */
     public AllocatorOptions allocatorOptions() {
         return new AllocatorOptions(checked, leakDetection);
     }
 
-    /** The prefix of every property here. */
-    public static final String PREFIX = "hce.memory";
-
-    /**
-     * @throws IllegalArgumentException naming the property, if a pool or heap name is blank
-     */
-    public HceMemoryProperties {
-        pools = pools == null ? Map.of() : Map.copyOf(pools);
-        heaps = heaps == null ? Map.of() : Map.copyOf(heaps);
-        for (String name : pools.keySet()) {
-            requireName(name, "pools");
-        }
-        for (String name : heaps.keySet()) {
-            requireName(name, "heaps");
-            heaps.get(name).check(name);
-        }
-        for (Map.Entry<String, Pool> pool : pools.entrySet()) {
-            pool.getValue().check(pool.getKey());
-        }
-    }
-
-    private static void requireName(String name, String kind) {
+    private static String requireName(String name, String kind) {
         if (name.isBlank()) {
-            throw new IllegalArgumentException(PREFIX + "." + kind + ": a name must not be blank");
+            throw HceMemoryConfigurationException.invalid(PREFIX + "." + kind, null, "a name must not be blank");
         }
+        return name;
     }
 
     /**
      * The thread caches: hce's two cmake settings, and per-bucket overrides (a custom {@code get_info()}).
      *
-     * @param bucketCount     the number of power-of-two buckets: blocks of 1 B, 2 B, 4 B … 2^(count-1) B
-     * @param bucketByteLimit how many bytes one thread caches per bucket
-     * @param buckets         per-bucket overrides by index (0 is the 1-byte bucket): block size and byte limit
+     * @param bucketCount     Number of power-of-two buckets: blocks of 1 B, 2 B, 4 B and so on up to 2^(count-1) B.
+     * @param bucketByteLimit Bytes one thread caches per bucket.
+     * @param buckets         Per-bucket overrides of block size and byte limit, by index (0 is the 1-byte bucket).
      */
     public record Cache(@DefaultValue("13") int bucketCount, @DefaultValue("64KB") DataSize bucketByteLimit,
                         Map<Integer, Bucket> buckets) {
@@ -89,19 +87,20 @@ public record HceMemoryProperties(@DefaultValue("true") boolean enabled, @Defaul
         private static CacheInfo toCacheInfo(int bucketCount, DataSize bucketByteLimit, Map<Integer, Bucket> overrides) {
             String prefix = PREFIX + ".cache.";
             if (bucketCount < 1 || bucketCount > CacheInfo.MAX_POWER_OF_TWO_BUCKETS) {
-                throw new IllegalArgumentException(prefix + "bucket-count=" + bucketCount + ": must be between 1 and "
-                        + CacheInfo.MAX_POWER_OF_TWO_BUCKETS);
+                throw HceMemoryConfigurationException.invalid(prefix + "bucket-count", bucketCount,
+                        "must be between 1 and " + CacheInfo.MAX_POWER_OF_TWO_BUCKETS);
             }
             if (bucketByteLimit.isNegative()) {
-                throw new IllegalArgumentException(prefix + "bucket-byte-limit=" + bucketByteLimit + ": must not be negative");
+                throw HceMemoryConfigurationException.invalid(prefix + "bucket-byte-limit", bucketByteLimit,
+                        "must not be negative");
             }
             List<CacheInfo.Bucket> buckets = new ArrayList<>(CacheInfo.of(bucketCount, bucketByteLimit.toBytes()).buckets());
             for (Map.Entry<Integer, Bucket> entry : overrides.entrySet()) {
                 int index = entry.getKey();
                 String property = prefix + "buckets." + index;
                 if (index < 0 || index >= bucketCount) {
-                    throw new IllegalArgumentException(property + ": unknown bucket index " + index + ", there are "
-                            + bucketCount + " buckets (0 … " + (bucketCount - 1) + ")");
+                    throw HceMemoryConfigurationException.invalid(property, null, "unknown bucket index " + index
+                            + ", there are " + bucketCount + " buckets (0 … " + (bucketCount - 1) + ")");
                 }
                 Bucket override = entry.getValue();
                 CacheInfo.Bucket bucket = buckets.get(index);
@@ -110,14 +109,14 @@ public record HceMemoryProperties(@DefaultValue("true") boolean enabled, @Defaul
                 try {
                     buckets.set(index, new CacheInfo.Bucket(blockSize, byteLimit));
                 } catch (IllegalArgumentException e) {
-                    throw new IllegalArgumentException(property + " (block-size=" + blockSize + ", byte-limit="
-                            + byteLimit + "): " + e.getMessage()); // the message says it all: no cause
+                    // CacheInfo's message says it all: no cause, which would only repeat it
+                    throw HceMemoryConfigurationException.invalid(property, null, e.getMessage());
                 }
             }
             try {
                 return new CacheInfo(buckets);
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(prefix + "buckets: " + e.getMessage()); // no cause, as above
+                throw HceMemoryConfigurationException.invalid(prefix + "buckets", null, e.getMessage());
             }
         }
     }
@@ -125,8 +124,8 @@ public record HceMemoryProperties(@DefaultValue("true") boolean enabled, @Defaul
     /**
      * An override of one bucket; an unset value keeps the power-of-two default.
      *
-     * @param blockSize the bucket's block size
-     * @param byteLimit the bucket's byte limit per thread
+     * @param blockSize Block size of the bucket.
+     * @param byteLimit Bytes one thread caches in the bucket.
      */
     public record Bucket(DataSize blockSize, DataSize byteLimit) {
     }
@@ -134,24 +133,27 @@ public record HceMemoryProperties(@DefaultValue("true") boolean enabled, @Defaul
     /**
      * A {@code PoolAllocator}.
      *
-     * @param blockSize   the size of every block
-     * @param alignment   the alignment of every block, in bytes: a power of two
-     * @param capacity    the most blocks kept for reuse
-     * @param preallocate whether to fill the pool at start-up
+     * @param blockSize   Size of every block of the pool.
+     * @param alignment   Alignment of every block of the pool: a power of two; a number without a unit is bytes.
+     * @param capacity    Most blocks the pool keeps for reuse.
+     * @param preallocate Whether to fill the pool to its capacity at start-up.
      */
-    public record Pool(DataSize blockSize, @DefaultValue("16") long alignment, @DefaultValue("64") int capacity,
+    public record Pool(DataSize blockSize, @DefaultValue("16B") DataSize alignment, @DefaultValue("64") int capacity,
                        @DefaultValue("false") boolean preallocate) {
 
         void check(String name) {
             String prefix = PREFIX + ".pools." + name + ".";
-            if (blockSize == null || blockSize.toBytes() < 1) {
-                throw new IllegalArgumentException(prefix + "block-size=" + blockSize + ": must be at least 1 byte");
+            if (blockSize == null) {
+                throw HceMemoryConfigurationException.invalid(prefix + "block-size", null, "must be set");
             }
-            if (alignment < 1 || Long.bitCount(alignment) != 1) {
-                throw new IllegalArgumentException(prefix + "alignment=" + alignment + ": must be a power of two");
+            if (blockSize.toBytes() < 1) {
+                throw HceMemoryConfigurationException.invalid(prefix + "block-size", blockSize, "must be at least 1 byte");
+            }
+            if (alignment.toBytes() < 1 || Long.bitCount(alignment.toBytes()) != 1) {
+                throw HceMemoryConfigurationException.invalid(prefix + "alignment", alignment, "must be a power of two");
             }
             if (capacity < 1) {
-                throw new IllegalArgumentException(prefix + "capacity=" + capacity + ": must be at least 1");
+                throw HceMemoryConfigurationException.invalid(prefix + "capacity", capacity, "must be at least 1");
             }
         }
     }
@@ -159,21 +161,27 @@ public record HceMemoryProperties(@DefaultValue("true") boolean enabled, @Defaul
     /**
      * A {@code FixedHeap}.
      *
-     * @param capacity the size of the heap's region
+     * @param capacity Size of the heap's native region.
      */
     public record Heap(DataSize capacity) {
 
+        /** Checked here, not left to {@code FixedHeap.create}, so that no heap's region is taken before all are valid. */
         void check(String name) {
             String property = PREFIX + ".heaps." + name + ".capacity";
-            if (capacity == null || capacity.toBytes() < FixedHeap.MIN_CAPACITY || capacity.toBytes() > FixedHeap.MAX_CAPACITY) {
-                throw new IllegalArgumentException(property + "=" + capacity + ": must be between "
-                        + FixedHeap.MIN_CAPACITY + " B and " + DataSize.ofBytes(FixedHeap.MAX_CAPACITY).toGigabytes() + "GB");
+            if (capacity == null) {
+                throw HceMemoryConfigurationException.invalid(property, null, "must be set");
+            }
+            if (capacity.toBytes() < FixedHeap.MIN_CAPACITY || capacity.toBytes() > FixedHeap.MAX_CAPACITY) {
+                throw HceMemoryConfigurationException.invalid(property, capacity, "must be between "
+                        + SizeText.of(FixedHeap.MIN_CAPACITY) + " and " + SizeText.of(FixedHeap.MAX_CAPACITY));
             }
         }
     }
 
     /**
-     * @param enabled whether hce-memory's meters are registered (when a {@code MeterRegistry} exists)
+     * The Micrometer meters.
+     *
+     * @param enabled Whether to register hce-memory's meters when a MeterRegistry exists.
      */
     public record Metrics(@DefaultValue("true") boolean enabled) {
     }

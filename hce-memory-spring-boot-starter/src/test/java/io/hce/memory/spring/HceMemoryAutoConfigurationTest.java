@@ -189,18 +189,42 @@ class HceMemoryAutoConfigurationTest {
             "hce.memory.cache.buckets.13.byte-limit | 1KB | hce.memory.cache.buckets.13: unknown bucket index 13",
             "hce.memory.cache.buckets.3.block-size | 2B | hce.memory.cache.buckets: bucket 3: block sizes must increase strictly",
             "hce.memory.pools.p.block-size | 0B | hce.memory.pools.p.block-size=0B: must be at least 1 byte",
-            "hce.memory.heaps.h.capacity | 1KB | hce.memory.heaps.h.capacity=1024B: must be between 4096 B"})
-    void invalidValuesStopStartUpNamingThePropertyValueAndReason(String property, String value, String message) {
+            "hce.memory.heaps.h.capacity | 1KB | hce.memory.heaps.h.capacity=1KB: must be between 4KB and 64GB",
+            "hce.memory.heaps.h.capacity | 100TB | hce.memory.heaps.h.capacity=100TB: must be between 4KB and 64GB"})
+    void invalidValuesStopStartUpNamingThePropertyValueAsWrittenAndReason(String property, String value, String message) {
         runner.withPropertyValues(property + "=" + value, "hce.memory.pools.ok.block-size=8B")
-                .run(context -> assertThat(context).hasFailed().getFailure().rootCause().hasMessageContaining(message));
+                .run(context -> assertThat(context).hasFailed().getFailure()
+                        .isInstanceOf(HceMemoryConfigurationException.class).hasMessageContaining(message));
     }
 
     @ParameterizedTest(name = "{0}={1}")
     @CsvSource(delimiter = '|', value = {
             "hce.memory.pools.p.alignment | 3 | hce.memory.pools.p.alignment=3: must be a power of two",
+            "hce.memory.pools.p.alignment | 48B | hce.memory.pools.p.alignment=48B: must be a power of two",
             "hce.memory.pools.p.capacity | 0 | hce.memory.pools.p.capacity=0: must be at least 1"})
     void invalidPoolValuesStopStartUp(String property, String value, String message) {
         runner.withPropertyValues("hce.memory.pools.p.block-size=8B", property + "=" + value)
-                .run(context -> assertThat(context).hasFailed().getFailure().rootCause().hasMessageContaining(message));
+                .run(context -> assertThat(context).hasFailed().getFailure()
+                        .isInstanceOf(HceMemoryConfigurationException.class).hasMessageContaining(message));
+    }
+
+    @Test
+    void aPoolWithoutItsBlockSizeStopsStartUp() {
+        runner.withPropertyValues("hce.memory.pools.p.capacity=8")
+                .run(context -> assertThat(context).hasFailed().getFailure()
+                        .hasMessageContaining("hce.memory.pools.p.block-size: must be set"));
+    }
+
+    @ParameterizedTest(name = "alignment={0}")
+    @CsvSource({"64, 64", "64B, 64", "1KB, 1024"})
+    void alignmentIsADataSizeAndAPlainNumberIsBytes(String alignment, long bytes) {
+        runner.withPropertyValues("hce.memory.pools.p.block-size=48B", "hce.memory.pools.p.alignment=" + alignment)
+                .run(context -> assertThat(context.getBean("p", PoolAllocator.class).blockAlignment()).isEqualTo(bytes));
+    }
+
+    @Test
+    void alignmentDefaultsTo16Bytes() {
+        runner.withPropertyValues("hce.memory.pools.p.block-size=48B")
+                .run(context -> assertThat(context.getBean("p", PoolAllocator.class).blockAlignment()).isEqualTo(16));
     }
 }
