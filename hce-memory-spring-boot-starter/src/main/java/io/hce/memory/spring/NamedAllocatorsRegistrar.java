@@ -60,6 +60,11 @@ final class NamedAllocatorsRegistrar implements BeanDefinitionRegistryPostProces
 
     private static void register(BeanDefinitionRegistry registry, HceMemoryBinding binding, String kind, String name,
                                  RootBeanDefinition definition) {
+        if (HceMemoryEndpoint.PROFILE.equals(name)) {
+            throw binding.located(new HceMemoryConfigurationException(HceMemoryProperties.PREFIX + "." + kind + "." + name,
+                    null, null, "'" + name + "' is reserved: /actuator/hcememory/" + name + " is the live allocation profile",
+                    "Give the " + kind.substring(0, kind.length() - 1) + " another name.", null));
+        }
         if (registry.containsBeanDefinition(name)) {
             throw binding.located(new HceMemoryConfigurationException(HceMemoryProperties.PREFIX + "." + kind + "." + name,
                     null, null, "a bean named '" + name + "' exists already" + describe(registry.getBeanDefinition(name))

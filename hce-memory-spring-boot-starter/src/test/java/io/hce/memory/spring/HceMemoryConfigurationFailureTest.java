@@ -168,6 +168,16 @@ class HceMemoryConfigurationFailureTest {
     }
 
     @Test
+    void theProfilesSelectorIsNotAPoolOrHeapName() {
+        runner.withPropertyValues("hce.memory.pools.profile.block-size=64B").run(context -> {
+            FailureAnalysis analysis = analysis(context);
+            assertThat(analysis.getDescription()).contains("Property: hce.memory.pools.profile\n",
+                    "Reason: 'profile' is reserved: /actuator/hcememory/profile is the live allocation profile");
+            assertThat(analysis.getAction()).isEqualTo("Give the pool another name.");
+        });
+    }
+
+    @Test
     void aNameTakenByAnotherBeanIsReported() {
         runner.withUserConfiguration(ItemsBean.class).withPropertyValues("hce.memory.heaps.items.capacity=1MB")
                 .run(context -> {
