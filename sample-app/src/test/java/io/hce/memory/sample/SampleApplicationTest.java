@@ -41,9 +41,19 @@ class SampleApplicationTest {
                     "\"heaps\":{\"items\":{\"name\":\"items\",\"capacity\":67108864");
             assertThat(send(client, "GET", "/actuator/hcememory/items").body()).startsWith("{\"name\":\"items\"");
             assertThat(send(client, "GET", "/actuator/hcememory/nothing").statusCode()).isEqualTo(404);
+            HttpResponse<String> profile = send(client, "GET", "/actuator/hcememory/profile");
+            assertThat(profile.statusCode()).isEqualTo(200);
+            assertThat(profile.body()).contains("\"leakDetection\":\"off\"", "\"sites\":[]",
+                    "set hce.memory.leak-detection=sampled");
 
-            // the exercise allocates 16 + (37 i mod 4000) bytes for i = 0 … 1999: 17 of them in (32, 64]
-            assertThat(count(send(client, "GET", bucket64)) - before).isEqualTo(17.0);
+            // the exercise allocates 16 + (37 i mod 4000) bytes for i = 0 … 1999: 17 of them in (32, 64]; the meters
+            // read the statistics once per scrape, and a reading lasts 500 ms: a read right after may be the old one
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            double after;
+            while ((after = count(send(client, "GET", bucket64))) == before && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertThat(after - before).isEqualTo(17.0);
             assertThat(send(client, "GET", "/actuator/prometheus").body())
                     .contains("hce_memory_cache_allocations_total{bucket=\"64\"");
         }
