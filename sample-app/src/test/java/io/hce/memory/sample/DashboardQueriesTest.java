@@ -70,12 +70,12 @@ class DashboardQueriesTest {
                 + " sudo apt-get install --no-install-recommends prometheus (Debian, Ubuntu)");
         JsonNode dashboard = JSON.readTree(DASHBOARD.toFile());
         List<Target> targets = importableTargets(dashboard);
-        try (ConfigurableApplicationContext context = new SpringApplicationBuilder(SampleApplication.class).properties(
-                "server.port=0",
-                "server.address=127.0.0.1",
-                "hce.memory.heaps.items.capacity=16MB",                  // full, so evicting, within a second or two of load
-                "logging.level.io.hce.memory.sample.LoadGenerator=warn") // its progress line a second; errors still show
-                .run()) {
+        // Arguments, not default properties: they must win over the sample's application.yml (port 8080)
+        try (ConfigurableApplicationContext context = new SpringApplicationBuilder(SampleApplication.class).run(
+                "--server.port=0",
+                "--server.address=127.0.0.1",
+                "--hce.memory.heaps.items.capacity=16MB",                  // full, so evicting, within a second or two of load
+                "--logging.level.io.hce.memory.sample.LoadGenerator=warn")) { // its progress line a second; errors still show
             int port = context.getEnvironment().getRequiredProperty("local.server.port", Integer.class);
             queryWhileScraping(dashboard, targets, port, prometheus, dir);
         }

@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReference;
@@ -34,6 +35,10 @@ class OffHeapCacheRaceTest {
     /** Keys of each writer that get half of its puts and, with the other writer's, half of the gets. */
     private static final int HOT = 4;
     private static final long MILLIS = 3_000;
+    /** Puts the writers make at least, however slow the machine (about 4 in 10 evict): the run is long enough to race. */
+    private static final long MIN_PUTS = 8_000;
+    /** The longest the writers go on to make {@link #MIN_PUTS}. */
+    private static final long MAX_MILLIS = 60_000;
 
     @Test
     void getsThatRaceWithEvictionAndReplacementReturnExactValuesOrMisses() throws Exception {
@@ -46,14 +51,18 @@ class OffHeapCacheRaceTest {
             AtomicLong hits = new AtomicLong();
             AtomicLong misses = new AtomicLong();
             AtomicLong puts = new AtomicLong();
-            long deadline = System.nanoTime() + MILLIS * 1_000_000;
+            long start = System.nanoTime();
+            long deadline = start + MILLIS * 1_000_000;
+            long lastChance = start + MAX_MILLIS * 1_000_000;
+            AtomicBoolean writing = new AtomicBoolean(true);
             List<Thread> threads = new ArrayList<>();
             for (int w = 0; w < WRITERS; w++) {
                 int writer = w;
                 threads.add(Thread.ofPlatform().name("writer-" + w).start(() -> {
                     SplittableRandom random = new SplittableRandom(writer);
                     try {
-                        while (System.nanoTime() < deadline && failure.get() == null) {
+                        for (long now; failure.get() == null && ((now = System.nanoTime()) < deadline
+                                || (puts.get() < MIN_PUTS && now < lastChance)); ) {
                             int k = random.nextInt(random.nextBoolean() ? HOT : KEYS / WRITERS) * WRITERS + writer;
                             if (random.nextInt(50) == 0) {
                                 cache.delete(key(k));
@@ -78,7 +87,7 @@ class OffHeapCacheRaceTest {
                     SplittableRandom random = new SplittableRandom(seed);
                     long[] seen = new long[KEYS];
                     try {
-                        while (System.nanoTime() < deadline && failure.get() == null) {
+                        while (writing.get() && failure.get() == null) {
                             int k = random.nextInt(random.nextBoolean() ? HOT * WRITERS : KEYS);
                             Optional<byte[]> value = cache.get(key(k));
                             if (value.isEmpty()) {
@@ -95,6 +104,10 @@ class OffHeapCacheRaceTest {
                     }
                 }));
             }
+            for (Thread writer : threads.subList(0, WRITERS)) {
+                writer.join();
+            }
+            writing.set(false);
             for (Thread thread : threads) {
                 thread.join();
             }
