@@ -23,6 +23,7 @@ public final class CapturedLog implements AutoCloseable {
     private final Handler handler = new Handler() {
         @Override
         public void publish(LogRecord record) {
+            record.getSourceClassName(); // infer the caller now: printed later, the record would name close()
             synchronized (records) {
                 records.add(record);
             }
