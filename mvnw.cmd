@@ -46,6 +46,25 @@
 : end batch / begin powershell #>
 
 $ErrorActionPreference = "Stop"
+
+# hce-memory: the build needs a JDK 25 or later. Older JVMs refuse an option in .mvn/jvm.config
+# ("Unrecognized option: --sun-misc-unsafe-memory-access=allow") before Maven can say anything, so
+# check here, before any JVM starts, from the JDK's release file. Keep this block when upgrading the wrapper.
+$javaExe = if ($env:JAVA_HOME) { Join-Path $env:JAVA_HOME "bin\java.exe" } else { (Get-Command java.exe -ErrorAction SilentlyContinue).Source }
+if ($javaExe -and (Test-Path -Path $javaExe -PathType Leaf)) {
+  $javaRelease = Join-Path (Split-Path -Parent (Split-Path -Parent $javaExe)) "release"
+  if (Test-Path -Path $javaRelease -PathType Leaf) {
+    $javaVersion = (Get-Content $javaRelease | ForEach-Object { if ($_ -match '^JAVA_VERSION="([^"]+)"') { $Matches[1] } } | Select-Object -First 1)
+    if ($javaVersion) {
+      $javaFeature = [int](($javaVersion -replace '^1\.','') -replace '[^0-9].*$','')
+      if ($javaFeature -lt 25) {
+        [Console]::Error.WriteLine("This build needs a JDK 25 or later; $javaExe is Java $javaVersion.")
+        [Console]::Error.WriteLine("Point JAVA_HOME at a JDK 25 and run mvnw again, e.g.:  set JAVA_HOME=C:\path\to\jdk-25")
+        exit 1
+      }
+    }
+  }
+}
 if ($env:MVNW_VERBOSE -eq "true") {
   $VerbosePreference = "Continue"
 }

@@ -7,7 +7,9 @@ import io.hce.memory.FixedHeap;
 import io.hce.memory.LeakDetection;
 import io.hce.memory.Memory;
 import io.hce.memory.PoolAllocator;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -20,9 +22,13 @@ import org.springframework.context.annotation.Configuration;
 
 import java.lang.foreign.MemorySegment;
 import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
 
+import static org.assertj.core.api.Assertions.as;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.InstanceOfAssertFactories.STRING;
 
 class HceMemoryAutoConfigurationTest {
 
@@ -30,6 +36,36 @@ class HceMemoryAutoConfigurationTest {
     @BeforeAll
     static void fixMemorysDefault() {
         Memory.allocator();
+    }
+
+    /** The adoption warning, and Spring's warning for a context that fails to start: checked, not printed. */
+    private CapturedLog log;
+
+    @BeforeEach
+    void captureWarnings() {
+        log = CapturedLog.of("io.hce.memory.spring", "org.springframework.context");
+    }
+
+    @AfterEach
+    void printUncheckedRecords() {
+        log.close();
+    }
+
+    private List<String> warnings() {
+        return log.take(record -> record.getLevel().intValue() >= Level.WARNING.intValue()).stream()
+                .map(LogRecord::getMessage).toList();
+    }
+
+    private void assertAdoptionWarning(String configured) {
+        assertThat(warnings()).singleElement(as(STRING))
+                .startsWith("Memory's default allocator was fixed before this context configured " + configured)
+                .contains("Memory.* keeps using it, and this context's CachingAllocator bean is a separate allocator");
+    }
+
+    private void assertStartUpFailureWarning(String naming) {
+        assertThat(warnings()).singleElement(as(STRING))
+                .startsWith("Exception encountered during context initialization - cancelling refresh attempt")
+                .contains(naming);
     }
 
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
@@ -45,6 +81,7 @@ class HceMemoryAutoConfigurationTest {
             assertThat(context.getBean(FixedHeaps.class).asMap()).isEmpty();
             assertThat(context).hasSingleBean(HceMemoryMeterBinder.class);
         });
+        assertThat(warnings()).as("the same layout shares the default, silently").isEmpty();
     }
 
     @Test
@@ -55,8 +92,10 @@ class HceMemoryAutoConfigurationTest {
             assertThat(bean).isNotSameAs(Memory.allocator());
             assertThat(bean.info()).isEqualTo(CacheInfo.of(5, 64 * 1024));
         });
+        assertAdoptionWarning("5 buckets with AllocatorOptions[checked=false, leakDetection=OFF]");
         runner.run(context -> assertThat(context).getBean(CachingAllocator.class).isSameAs(before));
         assertThat(Memory.allocator()).isSameAs(before);
+        assertThat(warnings()).isEmpty();
     }
 
     @Test
@@ -72,6 +111,7 @@ class HceMemoryAutoConfigurationTest {
                     assertThat(buckets.get(7)).isEqualTo(new CacheInfo.Bucket(200, 0));
                     assertThat(context.getBean(CachingAllocator.class).info().buckets()).isEqualTo(buckets);
                 });
+        assertAdoptionWarning("8 buckets");
     }
 
     @Test
@@ -83,12 +123,14 @@ class HceMemoryAutoConfigurationTest {
                     assertThat(context).getBean(CacheInfo.class).isSameAs(own);
                     assertThat(context.getBean(CachingAllocator.class).info()).isEqualTo(own);
                 });
+        assertAdoptionWarning("2 buckets");
     }
 
     @Test
     void customizersAdjustThePropertiesLayout() {
         runner.withBean(CacheInfoCustomizer.class, () -> info -> CacheInfo.of(info.buckets().size() - 1, 1024))
                 .run(context -> assertThat(context.getBean(CacheInfo.class)).isEqualTo(CacheInfo.of(12, 1024)));
+        assertAdoptionWarning("12 buckets");
     }
 
     @Configuration(proxyBeanMethods = false)
@@ -149,6 +191,7 @@ class HceMemoryAutoConfigurationTest {
                     pool.deallocate(pooled);
                     assertThatThrownBy(() -> pool.deallocate(pooled)).hasMessageContaining("double free");
                 });
+        assertAdoptionWarning("13 buckets with AllocatorOptions[checked=true, leakDetection=PARANOID]");
     }
 
     @Test
@@ -156,6 +199,7 @@ class HceMemoryAutoConfigurationTest {
         runner.withPropertyValues("hce.memory.leak-detection=always")
                 .run(context -> assertThat(context).hasFailed().getFailure()
                         .hasMessageContaining("hce.memory.leak-detection"));
+        assertStartUpFailureWarning("hce.memory.leak-detection");
     }
 
     @Test
@@ -195,6 +239,7 @@ class HceMemoryAutoConfigurationTest {
         runner.withPropertyValues(property + "=" + value, "hce.memory.pools.ok.block-size=8B")
                 .run(context -> assertThat(context).hasFailed().getFailure()
                         .isInstanceOf(HceMemoryConfigurationException.class).hasMessageContaining(message));
+        assertStartUpFailureWarning(message);
     }
 
     @ParameterizedTest(name = "{0}={1}")
@@ -206,6 +251,7 @@ class HceMemoryAutoConfigurationTest {
         runner.withPropertyValues("hce.memory.pools.p.block-size=8B", property + "=" + value)
                 .run(context -> assertThat(context).hasFailed().getFailure()
                         .isInstanceOf(HceMemoryConfigurationException.class).hasMessageContaining(message));
+        assertStartUpFailureWarning(message);
     }
 
     @Test
@@ -213,6 +259,7 @@ class HceMemoryAutoConfigurationTest {
         runner.withPropertyValues("hce.memory.pools.p.capacity=8")
                 .run(context -> assertThat(context).hasFailed().getFailure()
                         .hasMessageContaining("hce.memory.pools.p.block-size: must be set"));
+        assertStartUpFailureWarning("hce.memory.pools.p.block-size: must be set");
     }
 
     @ParameterizedTest(name = "alignment={0}")

@@ -249,7 +249,7 @@ public class OffHeapCache {
 
     /** @return the number of values and their bytes (exact when the cache is quiet, approximate while it changes) */
     public Summary summary() {
-        return new Summary((int) Math.clamp(count.sum(), 0, Integer.MAX_VALUE), Math.max(0, bytes.sum()), maxValueSize());
+        return new Summary(Math.clamp(count.sum(), 0, Integer.MAX_VALUE), Math.max(0, bytes.sum()), maxValueSize());
     }
 
     /** @return how many reads found their value evicted or replaced after the index lookup (a race lost) */
