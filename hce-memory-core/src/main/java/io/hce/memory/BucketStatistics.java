@@ -11,6 +11,7 @@ package io.hce.memory;
  * @param frees       deallocations that called {@code free()} because the caches were at their limit
  * @param cachedBytes bytes of this bucket's blocks held in caches now (thread caches and the shared
  *                    depot); a block of fewer than 16 bytes is held, and counted, as 16
+ * @see BucketCounter the counters, described once for summing and meters
  */
 public record BucketStatistics(long blockSize, long byteLimit, long hits, long misses, long frees, long cachedBytes) {
 

@@ -48,37 +48,36 @@ public record CacheInfo(List<Bucket> buckets) {
     public record Bucket(long blockSize, long byteLimit) {
 
         /**
-         * @throws IllegalArgumentException if the block size is out of range or the limit negative
+         * @throws InvalidArgumentException if the block size is out of range or the limit negative
          */
         public Bucket {
             if (blockSize < 1 || blockSize > MAX_BLOCK_SIZE) {
-                throw new IllegalArgumentException(
-                        "blockSize must be between 1 and " + MAX_BLOCK_SIZE + " bytes, was " + blockSize);
+                throw new InvalidArgumentException("blockSize", blockSize,
+                        "must be between 1 and " + MAX_BLOCK_SIZE + " bytes");
             }
             if (byteLimit < 0) {
-                throw new IllegalArgumentException("byteLimit must not be negative, was " + byteLimit);
+                throw new InvalidArgumentException("byteLimit", byteLimit, "must not be negative");
             }
         }
     }
 
     /**
-     * @throws IllegalArgumentException naming the bucket, if there are no buckets or too many, or block
-     *                                  sizes do not increase strictly
+     * @throws InvalidArgumentException of {@code buckets}, naming the bucket, if there are no buckets or too
+     *                                  many, or block sizes do not increase strictly
      * @throws NullPointerException     if the list or a bucket is {@code null}
      */
     public CacheInfo {
         Objects.requireNonNull(buckets, "buckets");
         buckets = List.copyOf(buckets);
         if (buckets.isEmpty() || buckets.size() > MAX_BUCKETS) {
-            throw new IllegalArgumentException(
-                    "a cache needs between 1 and " + MAX_BUCKETS + " buckets, was " + buckets.size());
+            throw new InvalidArgumentException("buckets", buckets.size(), "must number between 1 and " + MAX_BUCKETS);
         }
         for (int i = 1; i < buckets.size(); i++) {
             long previous = buckets.get(i - 1).blockSize();
             long current = buckets.get(i).blockSize();
             if (current <= previous) {
-                throw new IllegalArgumentException("bucket " + i + ": block sizes must increase strictly, but "
-                        + current + " follows " + previous + " (bucket " + (i - 1) + ")");
+                throw new InvalidArgumentException("buckets", null, "must increase strictly in block size, but bucket "
+                        + i + " (" + current + " B) follows bucket " + (i - 1) + " (" + previous + " B)");
             }
         }
     }
@@ -99,15 +98,15 @@ public record CacheInfo(List<Bucket> buckets) {
      * @param bucketCount     the number of buckets, 1 … {@link #MAX_POWER_OF_TWO_BUCKETS}
      * @param bucketByteLimit bytes one cache may keep per bucket, not negative
      * @return the configuration
-     * @throws IllegalArgumentException if either value is out of range
+     * @throws InvalidArgumentException if either value is out of range
      */
     public static CacheInfo of(int bucketCount, long bucketByteLimit) {
         if (bucketCount < 1 || bucketCount > MAX_POWER_OF_TWO_BUCKETS) {
-            throw new IllegalArgumentException("bucketCount must be between 1 and " + MAX_POWER_OF_TWO_BUCKETS
-                    + " (blocks of 1 B to " + MAX_BLOCK_SIZE + " B), was " + bucketCount);
+            throw new InvalidArgumentException("bucketCount", bucketCount, "must be between 1 and "
+                    + MAX_POWER_OF_TWO_BUCKETS + " (blocks of 1 B to " + MAX_BLOCK_SIZE + " B)");
         }
         if (bucketByteLimit < 0) {
-            throw new IllegalArgumentException("bucketByteLimit must not be negative, was " + bucketByteLimit);
+            throw new InvalidArgumentException("bucketByteLimit", bucketByteLimit, "must not be negative");
         }
         List<Bucket> buckets = new ArrayList<>(bucketCount);
         for (int i = 0; i < bucketCount; i++) {

@@ -3,6 +3,7 @@ package io.hce.memory;
 import io.hce.memory.internal.events.NativeEvents;
 import io.hce.memory.internal.heap.ShardedHeap;
 import io.hce.memory.internal.heap.VictimSink;
+import io.hce.memory.internal.platform.DataSizes;
 import io.hce.memory.internal.platform.NativeMemory;
 import io.hce.memory.internal.platform.Reclaimer;
 
@@ -160,12 +161,12 @@ public final class FixedHeap implements AutoCloseable {
      * @param name     the heap's name, for statistics, meters and messages
      * @param capacity the region's size in bytes, {@link #MIN_CAPACITY} … {@link #MAX_CAPACITY}
      * @return the heap
-     * @throws IllegalArgumentException if the name is blank or the capacity out of range
+     * @throws InvalidArgumentException if the name is blank or the capacity out of range
      * @throws NullPointerException     if the name is {@code null}
      * @throws OutOfMemoryError         if the C allocator cannot provide the region
      */
     public static FixedHeap create(String name, long capacity) {
-        checkNameAndCapacity(name, capacity);
+        checkArguments(name, capacity);
         return new FixedHeap(name, capacity, defaultShardCount(capacity), AllocatorOptions.fromSystemProperties().checked());
     }
 
@@ -178,17 +179,17 @@ public final class FixedHeap implements AutoCloseable {
      * @param shards   a power of two from 1 to 64, at least {@code capacity / 1 GiB} and at most {@code capacity / 4096}
      * @param checked  checked mode (see the class documentation)
      * @return the heap
-     * @throws IllegalArgumentException if an argument is out of range
+     * @throws InvalidArgumentException naming the parameter, if an argument is out of range
      * @throws NullPointerException     if the name is {@code null}
      * @throws OutOfMemoryError         if the C allocator cannot provide the region
      */
     public static FixedHeap create(String name, long capacity, int shards, boolean checked) {
-        checkNameAndCapacity(name, capacity);
+        checkArguments(name, capacity);
         int fewest = ShardedHeap.minShardCountFor(capacity);
         if (Integer.bitCount(shards) != 1 || shards < fewest || shards > 64 || capacity / shards < MIN_CAPACITY) {
-            throw new IllegalArgumentException("shards of heap '" + name + "' must be a power of two from " + fewest
-                    + " to " + Math.min(64, Integer.highestOneBit((int) Math.min(64, capacity / MIN_CAPACITY)))
-                    + " for a capacity of " + capacity + " bytes, was " + shards);
+            throw new InvalidArgumentException("shards", "heap '" + name + "'", shards, "must be a power of two from "
+                    + fewest + " to " + Math.min(64, Integer.highestOneBit((int) Math.min(64, capacity / MIN_CAPACITY)))
+                    + " for a capacity of " + capacity + " bytes");
         }
         return new FixedHeap(name, capacity, shards, checked);
     }
@@ -202,14 +203,23 @@ public final class FixedHeap implements AutoCloseable {
         return ShardedHeap.shardCountFor(capacity, Runtime.getRuntime().availableProcessors());
     }
 
-    private static void checkNameAndCapacity(String name, long capacity) {
+    /**
+     * The checks of {@link #create(String, long)}, without taking any memory: for a configuration of several
+     * heaps that is to be known valid before the first region is taken.
+     *
+     * @param name     the heap's name
+     * @param capacity the region's size in bytes, {@link #MIN_CAPACITY} … {@link #MAX_CAPACITY}
+     * @throws InvalidArgumentException naming the parameter, if the name is blank or the capacity out of range
+     * @throws NullPointerException     if the name is {@code null}
+     */
+    public static void checkArguments(String name, long capacity) {
         Objects.requireNonNull(name, "name");
         if (name.isBlank()) {
-            throw new IllegalArgumentException("name must not be blank");
+            throw new InvalidArgumentException("name", null, "must not be blank");
         }
         if (capacity < MIN_CAPACITY || capacity > MAX_CAPACITY) {
-            throw new IllegalArgumentException("capacity of heap '" + name + "' must be between " + MIN_CAPACITY
-                    + " and " + MAX_CAPACITY + " bytes, was " + capacity);
+            throw new InvalidArgumentException("capacity", "heap '" + name + "'", capacity, "must be between "
+                    + DataSizes.format(MIN_CAPACITY) + " and " + DataSizes.format(MAX_CAPACITY));
         }
     }
 

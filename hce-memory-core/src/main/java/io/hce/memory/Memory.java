@@ -173,9 +173,14 @@ public final class Memory {
         }
         try {
             return CacheInfo.of(bucketCount, bucketByteLimit);
-        } catch (IllegalArgumentException e) {
-            String property = e.getMessage().startsWith("bucketCount") ? BUCKET_COUNT_PROPERTY : BUCKET_BYTE_LIMIT_PROPERTY;
-            throw invalidProperty(property, System.getProperty(property), e.getMessage());
+        } catch (InvalidArgumentException e) {
+            // both values are set or default, and the defaults are valid: the one named was set
+            String property = switch (e.parameter()) {
+                case "bucketCount" -> BUCKET_COUNT_PROPERTY;
+                case "bucketByteLimit" -> BUCKET_BYTE_LIMIT_PROPERTY;
+                default -> throw e;
+            };
+            throw invalidProperty(property, System.getProperty(property), e.reason());
         }
     }
 

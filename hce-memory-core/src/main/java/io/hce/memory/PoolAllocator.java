@@ -77,7 +77,8 @@ public final class PoolAllocator implements SegmentAllocator, AutoCloseable {
      *                    (at least 16) the blocks' alignment
      * @param capacity    the most blocks kept for reuse, at least 1
      * @return a new, empty pool
-     * @throws IllegalArgumentException if the name is blank, the layout empty or the capacity below 1
+     * @throws InvalidArgumentException naming the parameter ({@code blockSize} for an empty layout), if the
+     *                                  name is blank, the layout empty or the capacity below 1
      * @throws NullPointerException     if the name or the layout is {@code null}
      */
     public static PoolAllocator create(String name, MemoryLayout blockLayout, int capacity) {
@@ -93,24 +94,45 @@ public final class PoolAllocator implements SegmentAllocator, AutoCloseable {
      * @param capacity    the most blocks kept for reuse, at least 1
      * @param options     checked mode and leak detection
      * @return a new, empty pool
-     * @throws IllegalArgumentException if the name is blank, the layout empty or the capacity below 1
+     * @throws InvalidArgumentException naming the parameter ({@code blockSize} for an empty layout), if the
+     *                                  name is blank, the layout empty or the capacity below 1
      * @throws NullPointerException     if an argument is {@code null}
      */
     public static PoolAllocator create(String name, MemoryLayout blockLayout, int capacity, AllocatorOptions options) {
         Objects.requireNonNull(options, "options");
-        Objects.requireNonNull(name, "name");
         Objects.requireNonNull(blockLayout, "blockLayout");
-        if (name.isBlank()) {
-            throw new IllegalArgumentException("name must not be blank");
-        }
-        if (blockLayout.byteSize() < 1) {
-            throw new IllegalArgumentException("blockLayout of pool '" + name + "' must not be empty: " + blockLayout);
-        }
-        if (capacity < 1) {
-            throw new IllegalArgumentException("capacity of pool '" + name + "' must be at least 1, was " + capacity);
-        }
+        checkArguments(name, blockLayout.byteSize(), blockLayout.byteAlignment(), capacity);
         return new PoolAllocator(name, blockLayout.byteSize(),
                 Math.max(blockLayout.byteAlignment(), NativeMemory.MALLOC_ALIGNMENT), capacity, options);
+    }
+
+    /**
+     * The checks of {@link #create}, without making a pool: for a configuration that is to be known valid
+     * before any pool is made. A layout's size and alignment are checked as {@code blockSize} and
+     * {@code blockAlignment}.
+     *
+     * @param name           the pool's name
+     * @param blockSize      the size of every block in bytes, at least 1
+     * @param blockAlignment the alignment of every block, a power of two
+     * @param capacity       the most blocks kept for reuse, at least 1
+     * @throws InvalidArgumentException naming the parameter, if the name is blank or a value out of range
+     * @throws NullPointerException     if the name is {@code null}
+     */
+    public static void checkArguments(String name, long blockSize, long blockAlignment, int capacity) {
+        Objects.requireNonNull(name, "name");
+        if (name.isBlank()) {
+            throw new InvalidArgumentException("name", null, "must not be blank");
+        }
+        String owner = "pool '" + name + "'";
+        if (blockSize < 1) {
+            throw new InvalidArgumentException("blockSize", owner, blockSize, "must be at least 1 byte");
+        }
+        if (blockAlignment < 1 || Long.bitCount(blockAlignment) != 1) {
+            throw new InvalidArgumentException("blockAlignment", owner, blockAlignment, "must be a power of two");
+        }
+        if (capacity < 1) {
+            throw new InvalidArgumentException("capacity", owner, capacity, "must be at least 1");
+        }
     }
 
     /**

@@ -37,11 +37,11 @@ class CacheInfoTest {
 
     @Test
     void customBucketsAreValidatedWithTheBucketNamed() {
-        assertMessage(() -> new CacheInfo(List.of()), "between 1 and 64 buckets, was 0");
+        assertMessage(() -> new CacheInfo(List.of()), "buckets must number between 1 and 64, was 0");
         assertMessage(() -> new CacheInfo(List.of(new CacheInfo.Bucket(64, 1), new CacheInfo.Bucket(64, 1))),
-                "bucket 1: block sizes must increase strictly, but 64 follows 64 (bucket 0)");
+                "buckets must increase strictly in block size, but bucket 1 (64 B) follows bucket 0 (64 B)");
         assertMessage(() -> new CacheInfo(List.of(new CacheInfo.Bucket(64, 1), new CacheInfo.Bucket(32, 1))),
-                "bucket 1", "32 follows 64");
+                "bucket 1 (32 B) follows bucket 0 (64 B)");
         assertMessage(() -> new CacheInfo.Bucket(0, 1), "blockSize must be between 1 and", "was 0");
         assertMessage(() -> new CacheInfo.Bucket(CacheInfo.MAX_BLOCK_SIZE + 1, 1), "was " + (CacheInfo.MAX_BLOCK_SIZE + 1));
         assertMessage(() -> new CacheInfo.Bucket(8, -5), "byteLimit must not be negative, was -5");

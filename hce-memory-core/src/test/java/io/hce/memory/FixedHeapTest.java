@@ -197,7 +197,7 @@ class FixedHeapTest {
     void createRejectsBadNamesAndCapacities() {
         assertThrows(NullPointerException.class, () -> FixedHeap.create(null, CAPACITY));
         CacheInfoTest.assertMessage(() -> FixedHeap.create(" ", CAPACITY), "name must not be blank");
-        CacheInfoTest.assertMessage(() -> FixedHeap.create("tiny", 4095), "capacity of heap 'tiny' must be between 4096");
+        CacheInfoTest.assertMessage(() -> FixedHeap.create("tiny", 4095), "capacity of heap 'tiny' must be between 4KB and 64GB");
         CacheInfoTest.assertMessage(() -> FixedHeap.create("huge", FixedHeap.MAX_CAPACITY + 1), "was " + (FixedHeap.MAX_CAPACITY + 1));
     }
 

@@ -59,7 +59,7 @@ class MemoryTest {
                 "Invalid system property hce.memory.cache.bucket-count=lots: not a whole number");
         System.setProperty(Memory.BUCKET_COUNT_PROPERTY, "64");
         CacheInfoTest.assertMessage(Memory::infoFromSystemProperties,
-                "Invalid system property hce.memory.cache.bucket-count=64: bucketCount must be between 1 and 31");
+                "Invalid system property hce.memory.cache.bucket-count=64: must be between 1 and 31");
         System.setProperty(Memory.BUCKET_COUNT_PROPERTY, "13");
         System.setProperty(Memory.BUCKET_BYTE_LIMIT_PROPERTY, "64 apples");
         CacheInfoTest.assertMessage(Memory::infoFromSystemProperties,

@@ -122,7 +122,7 @@ class PoolAllocatorTest {
         assertThrows(NullPointerException.class, () -> PoolAllocator.create(null, ENTRY, 1));
         assertThrows(NullPointerException.class, () -> PoolAllocator.create("x", null, 1));
         CacheInfoTest.assertMessage(() -> PoolAllocator.create(" ", ENTRY, 1), "name must not be blank");
-        CacheInfoTest.assertMessage(() -> PoolAllocator.create("x", MemoryLayout.structLayout(), 1), "must not be empty");
+        CacheInfoTest.assertMessage(() -> PoolAllocator.create("x", MemoryLayout.structLayout(), 1), "blockSize of pool 'x' must be at least 1 byte, was 0");
         CacheInfoTest.assertMessage(() -> PoolAllocator.create("x", ENTRY, 0), "capacity of pool 'x' must be at least 1, was 0");
     }
 

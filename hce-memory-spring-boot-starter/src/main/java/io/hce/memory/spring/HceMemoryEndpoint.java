@@ -5,8 +5,10 @@ import io.hce.memory.AllocatorOptions;
 import io.hce.memory.CacheStatistics;
 import io.hce.memory.CachingAllocator;
 import io.hce.memory.FixedHeap;
+import io.hce.memory.HeapStatistics;
 import io.hce.memory.LeakDetection;
 import io.hce.memory.PoolAllocator;
+import io.hce.memory.PoolStatistics;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Selector;
@@ -53,9 +55,9 @@ public final class HceMemoryEndpoint {
      */
     @ReadOperation
     public MemoryReport memory() {
-        Map<String, Object> poolStatistics = new LinkedHashMap<>();
+        Map<String, PoolStatistics> poolStatistics = new LinkedHashMap<>();
         pools.asMap().forEach((name, pool) -> poolStatistics.put(name, pool.statistics()));
-        Map<String, Object> heapStatistics = new LinkedHashMap<>();
+        Map<String, HeapStatistics> heapStatistics = new LinkedHashMap<>();
         heaps.asMap().forEach((name, heap) -> heapStatistics.put(name, heap.statistics()));
         return new MemoryReport(allocator.statistics(), poolStatistics, heapStatistics);
     }
@@ -129,6 +131,7 @@ public final class HceMemoryEndpoint {
      * @param pools each pool's statistics by name
      * @param heaps each heap's statistics by name
      */
-    public record MemoryReport(CacheStatistics cache, Map<String, Object> pools, Map<String, Object> heaps) {
+    public record MemoryReport(CacheStatistics cache, Map<String, PoolStatistics> pools,
+                               Map<String, HeapStatistics> heaps) {
     }
 }

@@ -1,5 +1,7 @@
 package io.hce.memory.spring;
 
+import io.hce.memory.BucketCounter;
+import io.hce.memory.CacheInfo;
 import io.hce.memory.CacheStatistics;
 import io.hce.memory.CachingAllocator;
 import io.hce.memory.FixedHeap;
@@ -9,6 +11,8 @@ import io.hce.memory.PoolStatistics;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tag;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.BaseUnits;
 import io.micrometer.core.instrument.binder.MeterBinder;
 
@@ -20,29 +24,15 @@ import java.util.function.ToDoubleFunction;
 /**
  * Binds hce-memory's figures to Micrometer as function counters and gauges. Each allocator's meters read one
  * {@link StatisticsSnapshot}, so a scrape takes each allocator's statistics once, not once per meter. Every
- * bucket's meters exist from the start, so dashboards have no holes.
+ * bucket's meters exist from the start, so dashboards have no holes. A bucket's meters are its
+ * {@link BucketCounter}s'; the README's meter table lists every meter with its description, and a test holds
+ * it to what this binder registers.
  *
- * <pre>
- *   hce.memory.cache.allocations  {bucket, result=hit|miss}   counter
- *   hce.memory.cache.frees        {bucket}                    counter: free() calls because the caches were full
- *   hce.memory.cache.cached       {bucket}                    gauge, bytes
- *   hce.memory.reserved                                       gauge, bytes
- *   hce.memory.direct.allocations / .frees                    counter: requests larger than every bucket
- *   hce.memory.leaks                                          counter (leak detection)
- *   hce.memory.pool.allocations   {pool, result=hit|miss}     counter
- *   hce.memory.pool.frees         {pool}                      counter: free() calls because the pool was full
- *   hce.memory.pool.cached        {pool}                      gauge, blocks
- *   hce.memory.heap.used / .capacity {heap}                   gauge, bytes
- *   hce.memory.heap.evictions / .failures {heap}              counter
- *   hce.memory.heap.largest.free {heap}                       gauge, bytes
- * </pre>
- *
- * The meters hold their snapshots, and this binder holds them strongly (Micrometer holds a meter's object
+ * <p>The meters hold their snapshots, and this binder holds them strongly (Micrometer holds a meter's object
  * weakly): the allocators are beans, alive as long as the context.
  */
 public final class HceMemoryMeterBinder implements MeterBinder {
 
-    private static final String ALLOCATIONS = "Allocations, served by a cache (hit) or by malloc (miss)";
     private static final String POOL_ALLOCATIONS = "Allocations from the pool: hit (a cached block) or miss (malloc)";
 
     private final CachingAllocator allocator;
@@ -64,18 +54,21 @@ public final class HceMemoryMeterBinder implements MeterBinder {
     @Override
     public void bindTo(MeterRegistry registry) {
         StatisticsSnapshot<CacheStatistics> cache = snapshot(allocator::statistics, registry);
-        int bucketCount = allocator.info().buckets().size();
-        for (int b = 0; b < bucketCount; b++) {
+        List<CacheInfo.Bucket> buckets = allocator.info().buckets();
+        for (int b = 0; b < buckets.size(); b++) {
             int index = b;
-            String bucket = Long.toString(allocator.info().buckets().get(b).blockSize());
-            counter("hce.memory.cache.allocations", cache, s -> s.buckets().get(index).hits(), ALLOCATIONS)
-                    .tags("bucket", bucket, "result", "hit").register(registry);
-            counter("hce.memory.cache.allocations", cache, s -> s.buckets().get(index).misses(), ALLOCATIONS)
-                    .tags("bucket", bucket, "result", "miss").register(registry);
-            counter("hce.memory.cache.frees", cache, s -> s.buckets().get(index).frees(),
-                    "Deallocations that called free() because the caches were full").tags("bucket", bucket).register(registry);
-            gauge("hce.memory.cache.cached", cache, s -> s.buckets().get(index).cachedBytes(), BaseUnits.BYTES,
-                    "Bytes held in the caches").tags("bucket", bucket).register(registry);
+            Tags bucket = Tags.of("bucket", Long.toString(buckets.get(b).blockSize()));
+            for (BucketCounter counter : BucketCounter.values()) {
+                Tags tags = bucket.and(counter.meterTags().entrySet().stream()
+                        .map(tag -> Tag.of(tag.getKey(), tag.getValue())).toList());
+                ToDoubleFunction<CacheStatistics> value = s -> counter.of(s.buckets().get(index));
+                if (counter.isCumulative()) {
+                    counter(counter.meterName(), cache, value, counter.meterDescription()).tags(tags).register(registry);
+                } else {
+                    gauge(counter.meterName(), cache, value, counter.unit(), counter.meterDescription()).tags(tags)
+                            .register(registry);
+                }
+            }
         }
         gauge("hce.memory.reserved", cache, CacheStatistics::reservedBytes, BaseUnits.BYTES,
                 "Bytes obtained from malloc and not yet freed, in use or cached").register(registry);

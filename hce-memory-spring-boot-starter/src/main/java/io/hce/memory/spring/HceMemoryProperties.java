@@ -4,6 +4,7 @@ import io.hce.memory.AllocatorOptions;
 import io.hce.memory.CacheInfo;
 import io.hce.memory.FixedHeap;
 import io.hce.memory.LeakDetection;
+import io.hce.memory.PoolAllocator;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.unit.DataSize;
@@ -13,9 +14,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Configuration of hce-memory, under {@code hce.memory}. Every value is checked when it is bound: a bad one
- * stops start-up with a message that names the property, its value and the reason. Keys that none of these
- * records has stop start-up too, naming the keys they have.
+ * Configuration of hce-memory, under {@code hce.memory}. Every value is checked when it is bound, by the core's
+ * own argument checks ({@link ArgumentProperties} relates their parameters to these properties): a bad one
+ * stops start-up with a message that names the property, its value and the reason, before any allocator is
+ * made. Keys that none of these records has stop start-up too, naming the keys they have.
  *
  * <p>The {@code @param} texts are the configuration metadata's descriptions (an IDE shows them): plain
  * sentences, no Javadoc tags.
@@ -44,20 +46,13 @@ public record HceMemoryProperties(@DefaultValue("true") boolean enabled, @Defaul
     public HceMemoryProperties {
         pools = pools == null ? Map.of() : Map.copyOf(pools);
         heaps = heaps == null ? Map.of() : Map.copyOf(heaps);
-        pools.forEach((name, pool) -> pool.check(requireName(name, "pools")));
-        heaps.forEach((name, heap) -> heap.check(requireName(name, "heaps")));
+        pools.forEach((name, pool) -> pool.check(name));
+        heaps.forEach((name, heap) -> heap.check(name));
     }
 
     /** @return the debugging aids every allocator of the context gets */
     public AllocatorOptions allocatorOptions() {
         return new AllocatorOptions(checked, leakDetection);
-    }
-
-    private static String requireName(String name, String kind) {
-        if (name.isBlank()) {
-            throw HceMemoryConfigurationException.invalid(PREFIX + "." + kind, null, "a name must not be blank");
-        }
-        return name;
     }
 
     /**
@@ -86,15 +81,10 @@ public record HceMemoryProperties(@DefaultValue("true") boolean enabled, @Defaul
 
         private static CacheInfo toCacheInfo(int bucketCount, DataSize bucketByteLimit, Map<Integer, Bucket> overrides) {
             String prefix = PREFIX + ".cache.";
-            if (bucketCount < 1 || bucketCount > CacheInfo.MAX_POWER_OF_TWO_BUCKETS) {
-                throw HceMemoryConfigurationException.invalid(prefix + "bucket-count", bucketCount,
-                        "must be between 1 and " + CacheInfo.MAX_POWER_OF_TWO_BUCKETS);
-            }
-            if (bucketByteLimit.isNegative()) {
-                throw HceMemoryConfigurationException.invalid(prefix + "bucket-byte-limit", bucketByteLimit,
-                        "must not be negative");
-            }
-            List<CacheInfo.Bucket> buckets = new ArrayList<>(CacheInfo.of(bucketCount, bucketByteLimit.toBytes()).buckets());
+            ArgumentProperties cache = new ArgumentProperties(prefix + "buckets", Map.of("bucketCount",
+                    prefix + "bucket-count", "bucketByteLimit", prefix + "bucket-byte-limit", "buckets", prefix + "buckets"));
+            List<CacheInfo.Bucket> buckets = new ArrayList<>(
+                    cache.make(() -> CacheInfo.of(bucketCount, bucketByteLimit.toBytes())).buckets());
             for (Map.Entry<Integer, Bucket> entry : overrides.entrySet()) {
                 int index = entry.getKey();
                 String property = prefix + "buckets." + index;
@@ -106,18 +96,11 @@ public record HceMemoryProperties(@DefaultValue("true") boolean enabled, @Defaul
                 CacheInfo.Bucket bucket = buckets.get(index);
                 long blockSize = override.blockSize() != null ? override.blockSize().toBytes() : bucket.blockSize();
                 long byteLimit = override.byteLimit() != null ? override.byteLimit().toBytes() : bucket.byteLimit();
-                try {
-                    buckets.set(index, new CacheInfo.Bucket(blockSize, byteLimit));
-                } catch (IllegalArgumentException e) {
-                    // CacheInfo's message says it all: no cause, which would only repeat it
-                    throw HceMemoryConfigurationException.invalid(property, null, e.getMessage());
-                }
+                ArgumentProperties overridden = new ArgumentProperties(property,
+                        Map.of("blockSize", property + ".block-size", "byteLimit", property + ".byte-limit"));
+                buckets.set(index, overridden.make(() -> new CacheInfo.Bucket(blockSize, byteLimit)));
             }
-            try {
-                return new CacheInfo(buckets);
-            } catch (IllegalArgumentException e) {
-                throw HceMemoryConfigurationException.invalid(prefix + "buckets", null, e.getMessage());
-            }
+            return cache.make(() -> new CacheInfo(buckets));
         }
     }
 
@@ -142,19 +125,17 @@ public record HceMemoryProperties(@DefaultValue("true") boolean enabled, @Defaul
                        @DefaultValue("false") boolean preallocate) {
 
         void check(String name) {
-            String prefix = PREFIX + ".pools." + name + ".";
             if (blockSize == null) {
-                throw HceMemoryConfigurationException.invalid(prefix + "block-size", null, "must be set");
+                throw HceMemoryConfigurationException.invalid(PREFIX + ".pools." + name + ".block-size", null, "must be set");
             }
-            if (blockSize.toBytes() < 1) {
-                throw HceMemoryConfigurationException.invalid(prefix + "block-size", blockSize, "must be at least 1 byte");
-            }
-            if (alignment.toBytes() < 1 || Long.bitCount(alignment.toBytes()) != 1) {
-                throw HceMemoryConfigurationException.invalid(prefix + "alignment", alignment, "must be a power of two");
-            }
-            if (capacity < 1) {
-                throw HceMemoryConfigurationException.invalid(prefix + "capacity", capacity, "must be at least 1");
-            }
+            arguments(name).check(() -> PoolAllocator.checkArguments(name, blockSize.toBytes(), alignment.toBytes(), capacity));
+        }
+
+        /** @return the properties of pool {@code name} that supply {@code PoolAllocator}'s parameters */
+        private static ArgumentProperties arguments(String name) {
+            String prefix = PREFIX + ".pools." + name + ".";
+            return new ArgumentProperties(PREFIX + ".pools", Map.of("blockSize", prefix + "block-size",
+                    "blockAlignment", prefix + "alignment", "capacity", prefix + "capacity"));
         }
     }
 
@@ -167,14 +148,15 @@ public record HceMemoryProperties(@DefaultValue("true") boolean enabled, @Defaul
 
         /** Checked here, not left to {@code FixedHeap.create}, so that no heap's region is taken before all are valid. */
         void check(String name) {
-            String property = PREFIX + ".heaps." + name + ".capacity";
             if (capacity == null) {
-                throw HceMemoryConfigurationException.invalid(property, null, "must be set");
+                throw HceMemoryConfigurationException.invalid(PREFIX + ".heaps." + name + ".capacity", null, "must be set");
             }
-            if (capacity.toBytes() < FixedHeap.MIN_CAPACITY || capacity.toBytes() > FixedHeap.MAX_CAPACITY) {
-                throw HceMemoryConfigurationException.invalid(property, capacity, "must be between "
-                        + SizeText.of(FixedHeap.MIN_CAPACITY) + " and " + SizeText.of(FixedHeap.MAX_CAPACITY));
-            }
+            arguments(name).check(() -> FixedHeap.checkArguments(name, capacity.toBytes()));
+        }
+
+        /** @return the properties of heap {@code name} that supply {@code FixedHeap}'s parameters */
+        private static ArgumentProperties arguments(String name) {
+            return new ArgumentProperties(PREFIX + ".heaps", Map.of("capacity", PREFIX + ".heaps." + name + ".capacity"));
         }
     }
 

@@ -104,9 +104,6 @@ final class NamedAllocatorsRegistrar implements BeanDefinitionRegistryPostProces
                             + "' (" + e.getMessage() + ")",
                     "Configure a smaller heap, or give the process more memory (physical memory and swap, the"
                             + " container's memory limit, ulimit -v).", e));
-        } catch (IllegalArgumentException e) {
-            throw binding.located(new HceMemoryConfigurationException(property, SizeText.of(capacity), null,
-                    e.getMessage(), HceMemoryConfigurationException.UPDATE_CONFIGURATION, e));
-        }
+        } // no IllegalArgumentException: HceMemoryProperties.Heap checked the arguments with the core's rules
     }
 }

@@ -231,7 +231,9 @@ class HceMemoryAutoConfigurationTest {
             "hce.memory.cache.bucket-count | 64 | hce.memory.cache.bucket-count=64: must be between 1 and 31",
             "hce.memory.cache.bucket-byte-limit | -1B | hce.memory.cache.bucket-byte-limit=-1B: must not be negative",
             "hce.memory.cache.buckets.13.byte-limit | 1KB | hce.memory.cache.buckets.13: unknown bucket index 13",
-            "hce.memory.cache.buckets.3.block-size | 2B | hce.memory.cache.buckets: bucket 3: block sizes must increase strictly",
+            "hce.memory.cache.buckets.3.block-size | 2B | hce.memory.cache.buckets: must increase strictly in block size, but bucket 3 (2 B) follows bucket 2 (4 B)",
+            "hce.memory.cache.buckets.3.block-size | 0B | hce.memory.cache.buckets.3.block-size=0B: must be between 1 and 1073741824 bytes",
+            "hce.memory.cache.buckets.3.byte-limit | -1KB | hce.memory.cache.buckets.3.byte-limit=-1KB: must not be negative",
             "hce.memory.pools.p.block-size | 0B | hce.memory.pools.p.block-size=0B: must be at least 1 byte",
             "hce.memory.heaps.h.capacity | 1KB | hce.memory.heaps.h.capacity=1KB: must be between 4KB and 64GB",
             "hce.memory.heaps.h.capacity | 100TB | hce.memory.heaps.h.capacity=100TB: must be between 4KB and 64GB"})
@@ -246,7 +248,8 @@ class HceMemoryAutoConfigurationTest {
     @CsvSource(delimiter = '|', value = {
             "hce.memory.pools.p.alignment | 3 | hce.memory.pools.p.alignment=3: must be a power of two",
             "hce.memory.pools.p.alignment | 48B | hce.memory.pools.p.alignment=48B: must be a power of two",
-            "hce.memory.pools.p.capacity | 0 | hce.memory.pools.p.capacity=0: must be at least 1"})
+            "hce.memory.pools.p.capacity | 0 | hce.memory.pools.p.capacity=0: must be at least 1",
+            "hce.memory.pools.p.block-size | -8B | hce.memory.pools.p.block-size=-8B: must be at least 1 byte"})
     void invalidPoolValuesStopStartUp(String property, String value, String message) {
         runner.withPropertyValues("hce.memory.pools.p.block-size=8B", property + "=" + value)
                 .run(context -> assertThat(context).hasFailed().getFailure()

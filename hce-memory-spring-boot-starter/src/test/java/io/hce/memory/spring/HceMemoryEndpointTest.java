@@ -30,8 +30,8 @@ class HceMemoryEndpointTest {
             assertThat(report.cache()).isInstanceOf(CacheStatistics.class);
             assertThat(report.cache().buckets()).hasSize(13);
             assertThat(report.pools()).containsOnlyKeys("entries");
-            assertThat(((PoolStatistics) report.pools().get("entries")).blockSize()).isEqualTo(256);
-            assertThat(((HeapStatistics) report.heaps().get("items")).capacity()).isEqualTo(8 << 20);
+            assertThat(report.pools().get("entries").blockSize()).isEqualTo(256);
+            assertThat(report.heaps().get("items").capacity()).isEqualTo(8 << 20);
         });
     }
 

@@ -1,5 +1,6 @@
 package io.hce.memory.internal.cache;
 
+import io.hce.memory.BucketCounter;
 import io.hce.memory.internal.concurrent.FieldHandles;
 
 import java.lang.invoke.MethodHandles;
@@ -13,15 +14,16 @@ import java.lang.invoke.VarHandle;
  * array starts empty and doubles up to {@link #capacity}, so a thread that uses few buckets holds little.
  *
  * <p>Fields are written only by the cache's owner (see the package documentation); other threads read
- * the counters through the {@code *Opaque} methods.
+ * the counters through {@link #counterOpaque}. The counters are plain fields, not an array indexed by
+ * {@link BucketCounter}, so that a hit stays one increment of a field on the line the pop touches.
  */
 final class BlockStack {
 
     private static final long[] NO_BLOCKS = {};
     private static final VarHandle COUNT = FieldHandles.of(MethodHandles.lookup(), "count", int.class);
-    private static final VarHandle HITS = FieldHandles.of(MethodHandles.lookup(), "hits", long.class);
-    private static final VarHandle MISSES = FieldHandles.of(MethodHandles.lookup(), "misses", long.class);
-    private static final VarHandle FREES = FieldHandles.of(MethodHandles.lookup(), "frees", long.class);
+    private static final VarHandle HITS_FIELD = FieldHandles.of(MethodHandles.lookup(), "hits", long.class);
+    private static final VarHandle MISSES_FIELD = FieldHandles.of(MethodHandles.lookup(), "misses", long.class);
+    private static final VarHandle FREES_FIELD = FieldHandles.of(MethodHandles.lookup(), "frees", long.class);
 
     /** The alignment every block of this bucket has; stricter requests are over-aligned. */
     final long alignment;
@@ -62,19 +64,16 @@ final class BlockStack {
         blocks = NO_BLOCKS;
     }
 
-    int countOpaque() {
-        return (int) COUNT.getOpaque(this);
-    }
-
-    long hitsOpaque() {
-        return (long) HITS.getOpaque(this);
-    }
-
-    long missesOpaque() {
-        return (long) MISSES.getOpaque(this);
-    }
-
-    long freesOpaque() {
-        return (long) FREES.getOpaque(this);
+    /**
+     * @param counter one of the bucket's counters
+     * @return its value in this stack, read with opaque loads
+     */
+    long counterOpaque(BucketCounter counter) {
+        return switch (counter) {
+            case HITS -> (long) HITS_FIELD.getOpaque(this);
+            case MISSES -> (long) MISSES_FIELD.getOpaque(this);
+            case FREES -> (long) FREES_FIELD.getOpaque(this);
+            case CACHED_BYTES -> (int) COUNT.getOpaque(this) * nativeSize;
+        };
     }
 }

@@ -1,5 +1,6 @@
 package io.hce.memory.internal.cache;
 
+import io.hce.memory.BucketCounter;
 import io.hce.memory.CacheStatistics;
 import io.hce.memory.internal.events.NativeEvents;
 import io.hce.memory.internal.platform.NativeMemory;
@@ -107,7 +108,7 @@ final class CacheRegistry {
         }
         for (int b = 0; b < depots.length; b++) {
             if (depots[b] != null) {
-                totals.add(b, 0, 0, 0, depots[b].blocks() * sizes.nativeSize(b));
+                totals.add(b, BucketCounter.CACHED_BYTES, depots[b].blocks() * sizes.nativeSize(b));
             }
         }
         return totals.toStatistics(sizes);

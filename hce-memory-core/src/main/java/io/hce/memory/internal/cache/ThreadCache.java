@@ -1,5 +1,6 @@
 package io.hce.memory.internal.cache;
 
+import io.hce.memory.BucketCounter;
 import io.hce.memory.internal.concurrent.FieldHandles;
 import io.hce.memory.internal.concurrent.ThreadOwned;
 import io.hce.memory.internal.events.NativeEvents;
@@ -35,6 +36,8 @@ final class ThreadCache extends ThreadOwned {
     private static final VarHandle DIRECT_ALLOCATIONS =
             FieldHandles.of(MethodHandles.lookup(), "directAllocations", long.class);
     private static final VarHandle DIRECT_FREES = FieldHandles.of(MethodHandles.lookup(), "directFrees", long.class);
+
+    private static final BucketCounter[] COUNTERS = BucketCounter.values();
 
     private final BlockStack[] stacks;
     private final String allocatorName; // for the events of the slow paths
@@ -205,9 +208,9 @@ final class ThreadCache extends ThreadOwned {
      */
     void addTo(CounterTotals totals) {
         for (int b = 0; b < stacks.length; b++) {
-            BlockStack stack = stacks[b];
-            totals.add(b, stack.hitsOpaque(), stack.missesOpaque(), stack.freesOpaque(),
-                    stack.countOpaque() * stack.nativeSize);
+            for (BucketCounter counter : COUNTERS) {
+                totals.add(b, counter, stacks[b].counterOpaque(counter));
+            }
         }
         totals.addDirect((long) DIRECT_ALLOCATIONS.getOpaque(this), (long) DIRECT_FREES.getOpaque(this),
                 (long) RESERVED_BYTES.getOpaque(this));

@@ -3,8 +3,9 @@ package io.hce.memory.internal.platform;
 import java.util.Locale;
 
 /**
- * Parses sizes written the way Spring Boot's {@code DataSize} writes them: a whole number of bytes with an
- * optional binary unit, {@code 65536}, {@code 64KB}, {@code 1MB}.
+ * Sizes written the way Spring Boot's {@code DataSize} writes them: a whole number of bytes with an
+ * optional binary unit, {@code 65536}, {@code 64KB}, {@code 1MB}; parsed for system properties, formatted
+ * for the limits that messages state.
  */
 public final class DataSizes {
 
@@ -39,5 +40,19 @@ public final class DataSizes {
             throw new IllegalArgumentException("'" + text + "' is not a size: expected a whole number of bytes,"
                     + " optionally followed by B, KB, MB, GB or TB");
         }
+    }
+
+    /**
+     * @param bytes a size, not negative
+     * @return it in the largest unit that divides it exactly: {@code 4KB}, {@code 64GB}, {@code 1000B}
+     */
+    public static String format(long bytes) {
+        for (int i = 0; i < UNITS.length; i++) {
+            long unit = 1L << SHIFTS[i];
+            if (bytes >= unit && bytes % unit == 0) {
+                return (bytes >> SHIFTS[i]) + UNITS[i];
+            }
+        }
+        return bytes + "B";
     }
 }

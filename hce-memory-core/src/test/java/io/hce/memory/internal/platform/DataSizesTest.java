@@ -29,4 +29,11 @@ class DataSizesTest {
     void largestSizeThatFits() {
         assertEquals(Long.MAX_VALUE >> 10 << 10, DataSizes.parse((Long.MAX_VALUE >> 10) + "KB"));
     }
+
+    @ParameterizedTest
+    @CsvSource({"0, 0B", "1000, 1000B", "4096, 4KB", "6144, 6KB", "68719476736, 64GB", "1099511627776, 1TB"})
+    void formatsInTheLargestExactUnitAndParsesBack(long bytes, String text) {
+        assertEquals(text, DataSizes.format(bytes));
+        assertEquals(bytes, DataSizes.parse(text));
+    }
 }
