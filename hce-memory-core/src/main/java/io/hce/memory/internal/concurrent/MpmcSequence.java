@@ -193,7 +193,7 @@ public final class MpmcSequence extends MpmcSequenceL2Pad {
             long consumer = consumerIndex();
             long producer = producerIndex();
             if (consumer == consumerIndex()) {
-                return (int) Math.clamp(producer - consumer, 0, capacity);
+                return Math.clamp(producer - consumer, 0, capacity);
             }
         }
     }
