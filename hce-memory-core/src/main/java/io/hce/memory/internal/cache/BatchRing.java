@@ -5,7 +5,13 @@ import io.hce.memory.internal.concurrent.MpmcSequence;
 /**
  * A bounded, lock-free, multi-producer multi-consumer queue of batches ({@code long[]} arrays of block
  * addresses): the storage of a {@link TransferDepot}. The slot protocol and its ordering rules are
- * {@link MpmcSequence}'s; the batches' contents are published with them.
+ * {@link MpmcSequence}'s (rule 1 of its package): the batches' contents, written before the offer, are
+ * published with the slot.
+ *
+ * <p>{@code LongRing} is the same few lines over {@code long[]}; the core they share is
+ * {@code MpmcSequence}. Kept apart because one generic ring would box {@code LongRing}'s values, or reach
+ * both arrays through an accessor the JIT could not always inline; and this one clears the slot it polls,
+ * so that the ring does not keep a taken batch reachable.
  */
 final class BatchRing {
 

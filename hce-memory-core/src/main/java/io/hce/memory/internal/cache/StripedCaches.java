@@ -1,5 +1,7 @@
 package io.hce.memory.internal.cache;
 
+import io.hce.memory.internal.concurrent.Stripes;
+
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
@@ -8,17 +10,17 @@ import java.lang.invoke.VarHandle;
  *
  * <h2>Why</h2>
  * A cache per virtual thread would turn a million virtual threads into a million caches, each holding up
- * to the byte limits. Instead a virtual thread borrows one of {@link #stripeCount()} stripes (twice the
- * processor count, a power of two) for the length of one allocate or deallocate, so what virtual threads
+ * to the byte limits. Instead a virtual thread borrows one of {@link #stripeCount()} stripes
+ * ({@link Stripes#countForThisMachine()}) for the length of one allocate or deallocate, so what virtual threads
  * cache stays bounded by the stripe count times the limits.
  *
  * <h2>Locking</h2>
  * A stripe is held for a few nanoseconds and never across a blocking call, so a virtual thread cannot be
- * unmounted while it holds one. A thread starts at the stripe its id hashes to and moves on to the next
- * when that one is taken; with more stripes than carrier threads a free one is almost always found at
- * once. Acquiring is a CAS with acquire semantics and releasing a store with release semantics, so the
- * stripe's plain fields are written by one thread at a time, each seeing its predecessor's writes. Lock
- * words sit a cache line apart.
+ * unmounted while it holds one. A thread starts at the stripe its id hashes to ({@link Stripes#home}) and
+ * moves on to the next when that one is taken; with more stripes than carrier threads a free one is almost
+ * always found at once. Taking a lock is a CAS from 0 to 1 (so one holder at a time) and giving it back a
+ * release store of 0, so the stripe's plain fields are written by one thread at a time, each seeing its
+ * predecessors' writes: rule 1 of the package documentation. Lock words sit a cache line apart.
  */
 final class StripedCaches {
 
@@ -38,10 +40,9 @@ final class StripedCaches {
         this.mask = stripes.length - 1;
     }
 
-    /** @return the number of stripes for this machine: twice the processors, as a power of two */
+    /** @return the number of stripes for this machine: {@link Stripes#countForThisMachine()} */
     static int stripeCountForThisMachine() {
-        int processors = Runtime.getRuntime().availableProcessors();
-        return Integer.highestOneBit(Math.max(1, processors * 2 - 1)) << 1;
+        return Stripes.countForThisMachine();
     }
 
     long allocate(int bucket, long byteSize, long byteAlignment) {
@@ -66,7 +67,11 @@ final class StripedCaches {
         return stripes.length;
     }
 
-    /** Frees every block the stripes cache, taking each stripe's lock in turn. @return the bytes freed */
+    /**
+     * Frees every block the stripes cache, taking each stripe's lock in turn, as {@link #acquire()} does.
+     *
+     * @return the bytes freed
+     */
     long trim() {
         long released = 0;
         for (int stripe = 0; stripe <= mask; stripe++) {
@@ -83,8 +88,7 @@ final class StripedCaches {
     }
 
     private int acquire() {
-        long id = Thread.currentThread().threadId();
-        int stripe = (int) ((id * 0x9E3779B97F4A7C15L) >>> 32) & mask;
+        int stripe = Stripes.home(mask);
         while (true) {
             for (int i = 0; i <= mask; i++) {
                 if (LOCKS.compareAndSet(locks, stripe * LOCK_SPACING, 0, 1)) {

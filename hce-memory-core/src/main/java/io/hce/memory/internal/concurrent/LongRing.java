@@ -2,8 +2,12 @@ package io.hce.memory.internal.concurrent;
 
 /**
  * A bounded, lock-free, multi-producer multi-consumer queue of {@code long}s (block addresses), of exactly
- * the capacity asked for. The values are stored without boxing; the ordering rules are
- * {@link MpmcSequence}'s.
+ * the capacity asked for. The values are stored without boxing, with plain stores that the
+ * {@link MpmcSequence} orders (rule 1 of the package documentation).
+ *
+ * <p>The cache package's {@code BatchRing} is the same few lines over {@code long[][]}: the core they share
+ * is {@code MpmcSequence}. One generic ring would box these values, or reach both arrays through an
+ * accessor the JIT could not always inline.
  */
 public final class LongRing {
 

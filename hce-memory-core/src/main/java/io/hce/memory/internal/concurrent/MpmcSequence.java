@@ -3,6 +3,99 @@ package io.hce.memory.internal.concurrent;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
+// The padding is a chain of classes, as in JCTools: HotSpot lays out a superclass's fields before its
+// subclass's, which is the one ordering it keeps (within a class it sorts fields by size, so padding
+// fields declared in between land wherever). Each pad is 7 longs: with the 8-byte index beside it, the
+// two indices start 64 bytes apart, and no other field shares a cache line with either.
+
+/** The fields every claim reads and none writes: read-mostly, on the line of the object header. */
+abstract class MpmcSequenceColdFields {
+
+    final long[] sequences;
+    final int capacity;
+    final int mask; // -1 when the capacity is not a power of two
+
+    MpmcSequenceColdFields(int capacity) {
+        if (capacity < 1) {
+            throw new IllegalArgumentException("capacity must be at least 1, was " + capacity);
+        }
+        this.capacity = capacity;
+        this.mask = Integer.bitCount(capacity) == 1 ? capacity - 1 : -1;
+        this.sequences = new long[capacity];
+        for (int i = 0; i < capacity; i++) {
+            sequences[i] = 2L * i;
+        }
+    }
+}
+
+abstract class MpmcSequenceL0Pad extends MpmcSequenceColdFields {
+
+    @SuppressWarnings("unused")
+    private long p00, p01, p02, p03, p04, p05, p06;
+
+    MpmcSequenceL0Pad(int capacity) {
+        super(capacity);
+    }
+}
+
+abstract class MpmcSequenceProducerIndexField extends MpmcSequenceL0Pad {
+
+    private static final VarHandle PRODUCER_INDEX = FieldHandles.of(MethodHandles.lookup(), "producerIndex", long.class);
+
+    private volatile long producerIndex;
+
+    MpmcSequenceProducerIndexField(int capacity) {
+        super(capacity);
+    }
+
+    final long producerIndex() {
+        return producerIndex;
+    }
+
+    final boolean casProducerIndex(long expected, long next) {
+        return PRODUCER_INDEX.compareAndSet(this, expected, next);
+    }
+}
+
+abstract class MpmcSequenceL1Pad extends MpmcSequenceProducerIndexField {
+
+    @SuppressWarnings("unused")
+    private long p10, p11, p12, p13, p14, p15, p16;
+
+    MpmcSequenceL1Pad(int capacity) {
+        super(capacity);
+    }
+}
+
+abstract class MpmcSequenceConsumerIndexField extends MpmcSequenceL1Pad {
+
+    private static final VarHandle CONSUMER_INDEX = FieldHandles.of(MethodHandles.lookup(), "consumerIndex", long.class);
+
+    private volatile long consumerIndex;
+
+    MpmcSequenceConsumerIndexField(int capacity) {
+        super(capacity);
+    }
+
+    final long consumerIndex() {
+        return consumerIndex;
+    }
+
+    final boolean casConsumerIndex(long expected, long next) {
+        return CONSUMER_INDEX.compareAndSet(this, expected, next);
+    }
+}
+
+abstract class MpmcSequenceL2Pad extends MpmcSequenceConsumerIndexField {
+
+    @SuppressWarnings("unused")
+    private long p20, p21, p22, p23, p24, p25, p26; // keeps the consumer index off the next object's line
+
+    MpmcSequenceL2Pad(int capacity) {
+        super(capacity);
+    }
+}
+
 /**
  * The slot protocol of a bounded, lock-free, multi-producer multi-consumer ring; the ring's elements live
  * in the caller's array, indexed by {@link #slot}.
@@ -20,42 +113,17 @@ import java.lang.invoke.VarHandle;
  * <p>The capacity is exact, any positive number: slots are {@code index % capacity}, a mask when the
  * capacity is a power of two. Indices only grow (2<sup>62</sup> operations outlast any process), so there
  * is no ABA, and they count every element ever produced and consumed. Each index sits on its own cache
- * line.
+ * line. The ordering this gives the caller's elements is rule 1 of the package documentation.
  */
-public final class MpmcSequence {
+public final class MpmcSequence extends MpmcSequenceL2Pad {
 
     private static final VarHandle SEQUENCE = MethodHandles.arrayElementVarHandle(long[].class);
-    private static final VarHandle PRODUCER_INDEX = FieldHandles.of(MethodHandles.lookup(), "producerIndex", long.class);
-    private static final VarHandle CONSUMER_INDEX = FieldHandles.of(MethodHandles.lookup(), "consumerIndex", long.class);
-
-    private final long[] sequences;
-    private final int capacity;
-    private final int mask; // -1 when the capacity is not a power of two
-
-    // Padding: HotSpot lays out fields of one type in declaration order, which keeps the two indices
-    // (and the fields above) on different cache lines.
-    @SuppressWarnings("unused")
-    private long p01, p02, p03, p04, p05, p06, p07;
-    private volatile long producerIndex;
-    @SuppressWarnings("unused")
-    private long p11, p12, p13, p14, p15, p16, p17;
-    private volatile long consumerIndex;
-    @SuppressWarnings("unused")
-    private long p21, p22, p23, p24, p25, p26, p27;
 
     /**
      * @param capacity the number of slots, at least 1
      */
     public MpmcSequence(int capacity) {
-        if (capacity < 1) {
-            throw new IllegalArgumentException("capacity must be at least 1, was " + capacity);
-        }
-        this.capacity = capacity;
-        this.mask = Integer.bitCount(capacity) == 1 ? capacity - 1 : -1;
-        this.sequences = new long[capacity];
-        for (int i = 0; i < capacity; i++) {
-            sequences[i] = 2L * i;
-        }
+        super(capacity);
     }
 
     /** @return the number of slots */
@@ -76,12 +144,12 @@ public final class MpmcSequence {
      */
     public long claimForProducer() {
         while (true) {
-            long index = (long) PRODUCER_INDEX.getVolatile(this);
+            long index = producerIndex();
             long sequence = (long) SEQUENCE.getAcquire(sequences, slot(index));
             if (sequence < 2 * index) {
                 return -1;
             }
-            if (sequence == 2 * index && PRODUCER_INDEX.compareAndSet(this, index, index + 1)) {
+            if (sequence == 2 * index && casProducerIndex(index, index + 1)) {
                 return index;
             }
         }
@@ -98,12 +166,12 @@ public final class MpmcSequence {
      */
     public long claimForConsumer() {
         while (true) {
-            long index = (long) CONSUMER_INDEX.getVolatile(this);
+            long index = consumerIndex();
             long sequence = (long) SEQUENCE.getAcquire(sequences, slot(index));
             if (sequence < 2 * index + 1) {
                 return -1;
             }
-            if (sequence == 2 * index + 1 && CONSUMER_INDEX.compareAndSet(this, index, index + 1)) {
+            if (sequence == 2 * index + 1 && casConsumerIndex(index, index + 1)) {
                 return index;
             }
         }
@@ -116,16 +184,16 @@ public final class MpmcSequence {
 
     /** @return how many elements have ever been claimed by consumers */
     public long consumed() {
-        return consumerIndex;
+        return consumerIndex();
     }
 
     /** @return the number of elements held, approximate while other threads produce or consume */
     public int size() {
         while (true) {
-            long consumer = consumerIndex;
-            long producer = producerIndex;
-            if (consumer == consumerIndex) {
-                return (int) Math.clamp(producer - consumer, 0, capacity);
+            long consumer = consumerIndex();
+            long producer = producerIndex();
+            if (consumer == consumerIndex()) {
+                return Math.clamp(producer - consumer, 0, capacity);
             }
         }
     }

@@ -5,15 +5,17 @@ package io.hce.memory.internal.concurrent;
  * it mostly touch different cache lines: the storage of a {@code PoolAllocator}.
  *
  * <h2>Design</h2>
- * A thread starts at the stripe its id hashes to: it offers there and polls there first, so a thread that
- * frees what it allocated stays on one stripe, and two threads rarely contend. A poll that finds its stripe
- * empty looks at the others before giving up, and an offer that finds its stripe full does too, so the
- * structure as a whole behaves as one pool of exactly {@link #capacity()} values: nothing is refused while
- * any stripe has room, nothing missed while any stripe holds a value. Those scans are the slow path, taken
- * only when the caller is about to call {@code malloc} or {@code free} anyway.
+ * A thread starts at the stripe its id hashes to ({@link Stripes#home}): it offers there and polls there
+ * first, so a thread that frees what it allocated stays on one stripe, and two threads rarely contend. A
+ * poll that finds its stripe empty looks at the others before giving up, and an offer that finds its stripe
+ * full does too, so the structure as a whole holds at most {@link #capacity()} values, refuses a value only
+ * when each stripe was full as the scan passed it, and misses one only when each was empty. Those scans are
+ * the slow path, taken only when the caller is about to call {@code malloc} or {@code free} anyway.
  *
- * <p>The capacity is split as evenly as possible over a power-of-two number of stripes: twice the
- * processors, but never more than the capacity, so every stripe holds at least one value.
+ * <p>The capacity is split as evenly as possible over a power-of-two number of stripes:
+ * {@link Stripes#countForThisMachine()}, but never more than the capacity, so every stripe holds at least
+ * one value. The stripes are independent {@link LongRing}s; nothing orders one against another (rule 1 of
+ * the package documentation).
  */
 public final class StripedLongRing {
 
@@ -28,8 +30,7 @@ public final class StripedLongRing {
         if (capacity < 1) {
             throw new IllegalArgumentException("capacity must be at least 1, was " + capacity);
         }
-        int processors = Runtime.getRuntime().availableProcessors();
-        int count = Math.min(Integer.highestOneBit(Math.max(1, processors * 2 - 1)) << 1, Integer.highestOneBit(capacity));
+        int count = Math.min(Stripes.countForThisMachine(), Integer.highestOneBit(capacity));
         stripes = new LongRing[count];
         for (int i = 0; i < count; i++) {
             stripes[i] = new LongRing(capacity / count + (i < capacity % count ? 1 : 0));
@@ -43,7 +44,7 @@ public final class StripedLongRing {
      * @return false, having changed nothing, when every stripe is full
      */
     public boolean offer(long value) {
-        int home = home();
+        int home = Stripes.home(mask);
         if (stripes[home].offer(value)) {
             return true;
         }
@@ -60,7 +61,7 @@ public final class StripedLongRing {
      * @return a value, or {@code empty}
      */
     public long poll(long empty) {
-        int home = home();
+        int home = Stripes.home(mask);
         long value = stripes[home].poll(empty);
         if (value != empty) {
             return value;
@@ -100,9 +101,5 @@ public final class StripedLongRing {
     /** @return the number of stripes */
     public int stripeCount() {
         return stripes.length;
-    }
-
-    private int home() {
-        return (int) ((Thread.currentThread().threadId() * 0x9E3779B97F4A7C15L) >>> 32) & mask;
     }
 }
