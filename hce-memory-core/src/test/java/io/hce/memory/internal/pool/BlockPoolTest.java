@@ -43,7 +43,7 @@ class BlockPoolTest {
         live.forEach(pool::deallocate);
         assertEquals(100, pool.cachedBlocks(), "one thread alone can fill the pool to its capacity");
         assertEquals(200, pool.frees());
-        assertEquals(100, pool.placesAccountedFor());
+        assertEquals(100, BlockPoolInspector.placesAccountedFor(pool));
         live.clear();
         for (int i = 0; i < 100; i++) {
             live.add(pool.allocate());
@@ -71,10 +71,10 @@ class BlockPoolTest {
             }));
         }
         allUsedIt.await();
-        assertEquals(2, pool.magazinesWithRoom(), "two magazines; the other threads use the ring");
+        assertEquals(2, BlockPoolInspector.magazinesWithRoom(pool), "two magazines; the other threads use the ring");
         assertEquals(pool.misses(), pool.cachedBlocks());
-        assertEquals(64, pool.placesAccountedFor());
-        assertEquals(2 * 8, pool.placesInMagazines(), "each magazine took half of its 16 places, the rest is free");
+        assertEquals(64, BlockPoolInspector.placesAccountedFor(pool));
+        assertEquals(2 * 8, BlockPoolInspector.placesInMagazines(pool), "each magazine took half of its 16 places, the rest is free");
         allUsedIt.await();
         for (Thread thread : threads) {
             thread.join();
@@ -109,7 +109,7 @@ class BlockPoolTest {
             int cached = pool.cachedBlocks();
             String where = "step " + step + ", seed " + seed;
             assertTrue(cached <= capacity, where);
-            assertEquals(capacity, pool.placesAccountedFor(), where);
+            assertEquals(capacity, BlockPoolInspector.placesAccountedFor(pool), where);
             assertEquals(pool.misses() - pool.frees() - live.size(), cached, where);
             assertEquals(allocations, pool.hits() + pool.misses(), where);
         }
@@ -151,7 +151,7 @@ class BlockPoolTest {
             pool.deallocate(address);
         }
         assertTrue(pool.cachedBlocks() <= 256);
-        assertEquals(256, pool.placesAccountedFor());
+        assertEquals(256, BlockPoolInspector.placesAccountedFor(pool));
         assertEquals(pool.misses() - pool.frees(), pool.cachedBlocks());
         assertDroppingFreesEverything(pool);
     }
@@ -160,6 +160,6 @@ class BlockPoolTest {
     private static void assertDroppingFreesEverything(BlockPool pool) {
         pool.dropped();
         assertEquals(0, pool.cachedBlocks());
-        assertEquals(0, pool.liveMagazines(), "every magazine retired");
+        assertEquals(0, BlockPoolInspector.liveMagazines(pool), "every magazine retired");
     }
 }
