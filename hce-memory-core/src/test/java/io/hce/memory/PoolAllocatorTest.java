@@ -151,7 +151,7 @@ class PoolAllocatorTest {
     private static java.util.function.IntSupplier droppedPoolWithFourCachedBlocks() {
         PoolAllocator pool = PoolAllocator.create("dropped", ENTRY, 4);
         pool.preallocate(4);
-        java.util.function.IntSupplier cached = pool.cachedBlocksProbe();
+        java.util.function.IntSupplier cached = PoolInspector.cachedBlocks(pool);
         assertEquals(4, cached.getAsInt());
         return cached;
     }
@@ -184,7 +184,7 @@ class PoolAllocatorTest {
                 blocks.forEach(pool::deallocate); // into this thread's magazine
             });
             assertEquals(10, pool.statistics().cachedBlocks());
-            java.util.function.IntSupplier magazines = pool.liveMagazinesProbe();
+            java.util.function.IntSupplier magazines = PoolInspector.liveMagazines(pool);
             Eventually.awaitAfterGc(Duration.ofSeconds(30), () -> magazines.getAsInt() == 0,
                     () -> magazines.getAsInt() + " magazines of threads that ended");
             for (int i = 0; i < 10; i++) {
@@ -228,7 +228,7 @@ class PoolAllocatorTest {
         PoolAllocator pool = PoolAllocator.create("dropped", ENTRY, WITH_MAGAZINES);
         pool.deallocate(pool.allocate());
         other.submit(() -> pool.deallocate(pool.allocate())).get(30, java.util.concurrent.TimeUnit.SECONDS);
-        return pool.engineReference();
+        return PoolInspector.engineReference(pool);
     }
 
     @Test
@@ -256,7 +256,7 @@ class PoolAllocatorTest {
             }
         });
         holding.await();
-        java.util.function.IntSupplier cached = pool.cachedBlocksProbe();
+        java.util.function.IntSupplier cached = PoolInspector.cachedBlocks(pool);
         assertEquals(2, cached.getAsInt());
         return () -> {
             int now = cached.getAsInt();

@@ -414,14 +414,6 @@ public final class BlockPool {
         return books.cachedBlocks();
     }
 
-    /**
-     * @return how many platform threads have an entry now, a magazine or the placeholder of one that uses
-     *         the ring; threads that ended leave once they are collected
-     */
-    public synchronized int liveMagazines() {
-        return ledger.magazines().size();
-    }
-
     /** @return the most blocks cached */
     public int capacity() {
         return capacity;
