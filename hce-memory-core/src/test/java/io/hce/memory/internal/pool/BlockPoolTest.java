@@ -96,12 +96,15 @@ class BlockPoolTest {
         validation.expectNothingLive();
     }
 
-    /** A random walk of allocations and deallocations on one thread; the books are checked after each step. */
+    /**
+     * A random walk of allocations and deallocations on one thread; the books are checked after each step.
+     * Rerun a failure with {@code -Dhce.test.seed=<the printed seed>}.
+     */
     @ParameterizedTest(name = "magazine size {0}")
     @ValueSource(ints = {0, 2, 6, 32})
     void randomizedStepsKeepTheBooks(int magazineSize) {
-        long seed = System.nanoTime();
-        System.out.println("BlockPoolTest.randomizedStepsKeepTheBooks seed=" + seed + " magazine=" + magazineSize);
+        long seed = Long.getLong("hce.test.seed", System.nanoTime());
+        System.out.println("BlockPoolTest seed (magazine size " + magazineSize + "): " + seed);
         Random random = new Random(seed);
         int capacity = 1 + random.nextInt(200);
         BlockPool pool = pool(capacity, magazineSize, 4);
