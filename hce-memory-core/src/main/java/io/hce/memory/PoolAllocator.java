@@ -308,22 +308,4 @@ public final class PoolAllocator implements SegmentAllocator, AutoCloseable {
             throw new IllegalStateException("pool '" + name + "' is closed");
         }
     }
-
-    /**
-     * For tests: a view of how many blocks are cached that does not keep the pool reachable, so a test can
-     * watch a dropped pool being drained by its cleaner.
-     */
-    java.util.function.IntSupplier cachedBlocksProbe() {
-        return blocks::cachedBlocks;
-    }
-
-    /** For tests: the engine, weakly, to see that nothing keeps it once the pool is dropped. */
-    java.lang.ref.WeakReference<?> engineReference() {
-        return new java.lang.ref.WeakReference<>(blocks);
-    }
-
-    /** For tests: how many threads have a magazine of this pool, without keeping the pool reachable. */
-    java.util.function.IntSupplier liveMagazinesProbe() {
-        return blocks::liveMagazines;
-    }
 }

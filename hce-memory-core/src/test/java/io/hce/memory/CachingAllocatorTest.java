@@ -1,6 +1,8 @@
 package io.hce.memory;
 
+import io.hce.memory.testing.Validation;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -17,6 +19,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class CachingAllocatorTest {
+
+    @RegisterExtension
+    final Validation validation = new Validation();
 
     private final CachingAllocator allocator = CachingAllocator.create(CacheInfo.defaults());
 
@@ -156,7 +161,7 @@ class CachingAllocatorTest {
 
     @Test
     void blocksByAddressComeFromAndGoBackToTheSameCaches() {
-        CachingAllocator fresh = CachingAllocator.create(CacheInfo.defaults(), AllocatorOptions.NONE);
+        CachingAllocator fresh = validation.track(CachingAllocator.create(CacheInfo.defaults(), AllocatorOptions.NONE));
         long address = fresh.allocateAddress(100);
         assertEquals(0, address % 16);
         MemorySegment.ofAddress(address).reinterpret(100).fill((byte) 7); // real, writable memory
@@ -180,8 +185,7 @@ class CachingAllocatorTest {
         assertEquals(0, empty % 64);
         assertTrue(empty != 0);
         fresh.deallocateAddress(empty, 0); // takes no memory: nothing to give back
-        fresh.trim();
-        assertEquals(0, fresh.statistics().reservedBytes());
+        validation.expectNothingLive(); // trimmed, no bytes reserved
     }
 
     @Test

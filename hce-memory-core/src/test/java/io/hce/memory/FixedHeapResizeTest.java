@@ -1,7 +1,8 @@
 package io.hce.memory;
 
-import org.junit.jupiter.api.AfterEach;
+import io.hce.memory.testing.Validation;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -15,7 +16,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * {@link FixedHeap#tryResize}: grows a block into a free right neighbour, shrinks it by splitting off a free
- * tail, and otherwise returns NULL and changes nothing; contents are kept; {@code verify()} after each.
+ * tail, and otherwise returns NULL and changes nothing; contents are kept; the heap verified after each test
+ * ({@link io.hce.memory.testing.Validation}), and often within it.
  *
  * <p>Every heap has one shard of 64 KiB. A block of {@code n} bytes takes {@code n + 16} rounded up to 16;
  * the layouts are built in address order whichever end of a free block the heap carves new blocks from.
@@ -35,12 +37,11 @@ class FixedHeapResizeTest {
         }
     }
 
-    private final FixedHeap heap = FixedHeap.create("resize", CAPACITY, 1, false);
+    /** Verifies every heap a test tracks once the test has passed, and closes it. */
+    @RegisterExtension
+    final Validation validation = new Validation();
 
-    @AfterEach
-    void close() {
-        heap.close();
-    }
+    private final FixedHeap heap = validation.track(FixedHeap.create("resize", CAPACITY, 1, false));
 
     // ---- grow ---------------------------------------------------------------------------------------------
 
@@ -67,7 +68,6 @@ class FixedHeapResizeTest {
         assertEquals(a.address() + 224, tail.address());
         heap.free(tail);
         heap.free(grown);
-        heap.verify();
     }
 
     @Test
@@ -85,7 +85,6 @@ class FixedHeapResizeTest {
         grown.set(ValueLayout.JAVA_BYTE, 335, (byte) 1);
         assertPattern(blocks.get(2), 100, "the next block is untouched");
         heap.free(grown);
-        heap.verify();
     }
 
     @Test
@@ -102,7 +101,6 @@ class FixedHeapResizeTest {
         assertEquals(used + 224, heap.statistics().usedBytes());
         heap.verify();
         heap.free(grown);
-        heap.verify();
     }
 
     @Test
@@ -118,7 +116,6 @@ class FixedHeapResizeTest {
         heap.verify();
         heap.free(grown);
         assertEquals(heap.maxAllocation(), heap.statistics().largestFreeBlock());
-        heap.verify();
     }
 
     @Test
@@ -131,7 +128,6 @@ class FixedHeapResizeTest {
         assertEquals(MemorySegment.NULL, heap.tryResize(a, 200));
         assertUnchanged(before, a, blocks.get(1));
         heap.free(a); // still the block it was, at its size
-        heap.verify();
     }
 
     @Test
@@ -146,7 +142,6 @@ class FixedHeapResizeTest {
         assertEquals(224, before.freeBytes(), "the neighbour is still free, whole");
         assertEquals(MemorySegment.NULL, heap.tryAllocate(209), "and no larger");
         assertEquals(blocks.get(1).address(), heap.allocate(208).address(), "and still there");
-        heap.verify();
     }
 
     @Test
@@ -179,7 +174,6 @@ class FixedHeapResizeTest {
         MemorySegment tail = heap.allocate(880);
         assertEquals(a.address() + 128, tail.address(), "the tail is reused, right behind the shrunk block");
         assertPattern(b, 100, "the next block is untouched");
-        heap.verify();
     }
 
     @Test
@@ -198,7 +192,6 @@ class FixedHeapResizeTest {
         heap.verify();
         assertEquals(a.address() + 128, heap.allocate(896 + 128 - 16).address());
         assertPattern(blocks.get(2), 100, "the block after is untouched");
-        heap.verify();
     }
 
     @Test
@@ -214,7 +207,6 @@ class FixedHeapResizeTest {
         assertEquals(SHARD_FREE - 32 - 16, heap.statistics().largestFreeBlock(), "one free block");
         heap.free(shrunk);
         assertEquals(heap.maxAllocation(), heap.statistics().largestFreeBlock());
-        heap.verify();
     }
 
     @Test
@@ -230,7 +222,6 @@ class FixedHeapResizeTest {
         MemorySegment back = heap.tryResize(shrunk, 112); // the block's whole payload is still its own
         assertEquals(a.address(), back.address());
         assertEquals(before, heap.statistics());
-        heap.verify();
     }
 
     @Test
@@ -243,7 +234,6 @@ class FixedHeapResizeTest {
         assertEquals(100, same.byteSize());
         assertEquals(before, heap.statistics());
         assertPattern(same, 100, "contents kept");
-        heap.verify();
     }
 
     @Test
@@ -263,7 +253,6 @@ class FixedHeapResizeTest {
         assertEquals(before.largestFreeBlock(), after.largestFreeBlock());
         assertEquals(blocks.get(1).address(), heap.allocate(208).address(), "the neighbour's room is back, whole");
         assertPattern(shrunk, 100, "contents kept");
-        heap.verify();
     }
 
     @Test
@@ -273,7 +262,6 @@ class FixedHeapResizeTest {
         HeapStatistics before = heap.statistics();
         assertThrows(IllegalStateException.class, () -> heap.tryResize(blocks.get(0), 50));
         assertEquals(before, heap.statistics());
-        heap.verify();
     }
 
     // ---- helpers ------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 package io.hce.memory;
 
-import org.junit.jupiter.api.AfterEach;
+import io.hce.memory.testing.Validation;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -18,12 +19,11 @@ class FixedHeapTest {
 
     private static final long CAPACITY = 1 << 20;
 
-    private final FixedHeap heap = FixedHeap.create("test", CAPACITY);
+    /** Verifies every heap a test tracks once the test has passed, and closes it. */
+    @RegisterExtension
+    final Validation validation = new Validation();
 
-    @AfterEach
-    void close() {
-        heap.close();
-    }
+    private final FixedHeap heap = validation.track(FixedHeap.create("test", CAPACITY));
 
     @Test
     void anEmptyHeapIsOneFreeBlockBetweenTwoBorders() {
@@ -32,7 +32,6 @@ class FixedHeapTest {
         assertEquals(0, statistics.usedBytes());
         assertEquals(CAPACITY - 48, heap.maxAllocation());
         assertEquals(heap.maxAllocation(), statistics.largestFreeBlock());
-        heap.verify();
     }
 
     @Test
@@ -45,7 +44,6 @@ class FixedHeapTest {
         assertEquals(b.address() + 16 + 112, a.address(),
                 "blocks are carved off the free block's end: 100 B take 7 granules after b's 16 B header, then a's");
         assertEquals(32 + 128, heap.statistics().usedBytes());
-        heap.verify();
     }
 
     @Test
@@ -72,7 +70,6 @@ class FixedHeapTest {
         heap.allocate(10);
         heap.free(a);
         assertEquals(a.address(), heap.allocate(3000).address());
-        heap.verify();
     }
 
     @Test
@@ -83,7 +80,6 @@ class FixedHeapTest {
         assertTrue(e.getMessage().contains("heap 'test' has no free block for 5000 bytes"), e.getMessage());
         assertSame(MemorySegment.NULL, heap.tryAllocate(5000));
         assertEquals(2, heap.statistics().failures());
-        heap.verify();
     }
 
     /**
@@ -115,7 +111,6 @@ class FixedHeapTest {
                 fresh.address(), blocks.get(0).address()), evicted);
         assertEquals(heap.maxAllocation(), huge.byteSize());
         assertEquals(5, heap.statistics().evictions());
-        heap.verify();
     }
 
     @Test
@@ -126,7 +121,7 @@ class FixedHeapTest {
         heap.verify();
         assertEquals(0, heap.statistics().evictions());
         heap.free(victim); // still live: freeing it works once
-        heap.verify();
+        validation.expectNothingLive();
     }
 
     @Test
@@ -135,7 +130,6 @@ class FixedHeapTest {
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> heap.allocateOrEvict(1000, heap::free));
         assertTrue(e.getMessage().contains("must not call back into it"), e.getMessage());
-        heap.verify();
     }
 
     @Test
@@ -161,7 +155,6 @@ class FixedHeapTest {
         CacheInfoTest.assertMessage(() -> heap.free(live.asSlice(16)), "not a block of this heap");
         CacheInfoTest.assertMessage(() -> heap.touch(live.asSlice(8)), "not a block of this heap");
         assertEquals(before, heap.statistics());
-        heap.verify();
     }
 
     @Test
@@ -190,7 +183,7 @@ class FixedHeapTest {
         TlsfMark.write(live.asSlice(32, 16)); // what an earlier heap's merged header looks like
         CacheInfoTest.assertMessage(() -> heap.free(live.asSlice(48)), "not a block of this heap");
         heap.free(live);
-        heap.verify();
+        validation.expectNothingLive();
     }
 
     @Test
@@ -219,48 +212,45 @@ class FixedHeapTest {
     /** Cachelot's benchmark workload: uniform sizes in [4, 4080] until the first failure in a 64 MiB heap. */
     @Test
     void uniformSmallBlocksFillAtLeastNinetyFivePercent() {
-        try (FixedHeap big = FixedHeap.create("utilisation", 64 << 20)) {
-            java.util.SplittableRandom random = new java.util.SplittableRandom(42);
-            long requested = 0;
-            while (true) {
-                long size = 4 + random.nextInt(4077);
-                if (big.tryAllocate(size).equals(MemorySegment.NULL)) {
-                    break;
-                }
-                requested += size;
+        FixedHeap big = validation.track(FixedHeap.create("utilisation", 64 << 20));
+        java.util.SplittableRandom random = new java.util.SplittableRandom(42);
+        long requested = 0;
+        while (true) {
+            long size = 4 + random.nextInt(4077);
+            if (big.tryAllocate(size).equals(MemorySegment.NULL)) {
+                break;
             }
-            double utilisation = (double) requested / big.capacity();
-            System.out.printf("FixedHeap utilisation: %.2f%% of %d bytes requested and placed (%.2f%% in blocks)%n",
-                    100 * utilisation, big.capacity(), 100.0 * big.statistics().usedBytes() / big.capacity());
-            assertTrue(utilisation >= 0.95, "utilisation " + utilisation);
-            big.verify();
+            requested += size;
         }
+        double utilisation = (double) requested / big.capacity();
+        System.out.printf("FixedHeap utilisation: %.2f%% of %d bytes requested and placed (%.2f%% in blocks)%n",
+                100 * utilisation, big.capacity(), 100.0 * big.statistics().usedBytes() / big.capacity());
+        assertTrue(utilisation >= 0.95, "utilisation " + utilisation);
     }
 
     @Test
     void heapsBeyondAGibibyteAreCutIntoShardsOfAtMostOne() {
-        try (FixedHeap big = FixedHeap.create("five", 5L << 30)) {
-            long max = big.maxAllocation();
-            assertEquals(8, big.shards(), "a power of two of shards of at most 1 GiB");
-            assertEquals((5L << 30) / 8 / 16 * 16 - 48, max, "eight equal shards");
-            List<MemorySegment> blocks = new ArrayList<>();
-            for (int i = 0; i < 8; i++) {
-                MemorySegment block = big.allocate(max);
-                block.set(ValueLayout.JAVA_LONG, max - 8, i);
-                blocks.add(block);
-            }
-            assertThrows(HeapExhaustedException.class, () -> big.allocate(1));
-            big.verify();
-            for (int i = 0; i < 8; i++) {
-                assertEquals(i, blocks.get(i).get(ValueLayout.JAVA_LONG, max - 8));
-                big.free(blocks.get(i));
-            }
-            big.verify();
-            assertEquals(max, big.statistics().largestFreeBlock());
-            MemorySegment small = big.allocate(1000);
-            big.free(small);
-            big.verify();
+        FixedHeap big = validation.track(FixedHeap.create("five", 5L << 30));
+        long max = big.maxAllocation();
+        assertEquals(8, big.shards(), "a power of two of shards of at most 1 GiB");
+        assertEquals((5L << 30) / 8 / 16 * 16 - 48, max, "eight equal shards");
+        List<MemorySegment> blocks = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            MemorySegment block = big.allocate(max);
+            block.set(ValueLayout.JAVA_LONG, max - 8, i);
+            blocks.add(block);
         }
+        assertThrows(HeapExhaustedException.class, () -> big.allocate(1));
+        big.verify();
+        for (int i = 0; i < 8; i++) {
+            assertEquals(i, blocks.get(i).get(ValueLayout.JAVA_LONG, max - 8));
+            big.free(blocks.get(i));
+        }
+        big.verify();
+        assertEquals(max, big.statistics().largestFreeBlock());
+        MemorySegment small = big.allocate(1000);
+        big.free(small);
+        validation.expectNothingLive();
     }
 
     /** Writes what a merged header of some other heap looks like: size 0, 0xDEADBEEF, a salted granule. */

@@ -1,7 +1,9 @@
 package io.hce.memory;
 
 import io.hce.memory.testing.Together;
+import io.hce.memory.testing.Validation;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemoryLayout;
@@ -20,105 +22,111 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+/**
+ * Pools a test keeps reachable are tracked by {@link Validation}: after the test the engine's places must
+ * add up, and where the test gives every block back, each block {@code malloc}'d is cached or freed. Pools
+ * a test drops are not tracked: the extension would keep them reachable.
+ */
 class PoolAllocatorTest {
 
     private static final MemoryLayout ENTRY = MemoryLayout.structLayout(
             ValueLayout.JAVA_LONG.withName("key"), ValueLayout.JAVA_INT.withName("length"),
             ValueLayout.JAVA_INT.withName("hash"), ValueLayout.ADDRESS.withName("value"));
 
+    @RegisterExtension
+    final Validation validation = new Validation();
+
     @Test
     void capacityIsRespectedExactly() {
-        try (PoolAllocator pool = PoolAllocator.create("entries", ENTRY, 3)) {
-            List<MemorySegment> held = new ArrayList<>();
-            for (int i = 0; i < 5; i++) {
-                held.add(pool.allocate());
-            }
-            assertEquals(new PoolStatistics("entries", 24, 3, 0, 5, 0, 0), pool.statistics());
-            held.forEach(pool::deallocate); // 3 are kept, 2 are freed
-            held.clear();
-            assertEquals(new PoolStatistics("entries", 24, 3, 0, 5, 2, 3), pool.statistics());
-            for (int i = 0; i < 4; i++) {
-                held.add(pool.allocate()); // 3 hits, then a miss
-            }
-            assertEquals(new PoolStatistics("entries", 24, 3, 3, 6, 2, 0), pool.statistics());
-            held.forEach(pool::deallocate);
-            assertEquals(new PoolStatistics("entries", 24, 3, 3, 6, 3, 3), pool.statistics());
+        PoolAllocator pool = validation.track(PoolAllocator.create("entries", ENTRY, 3));
+        List<MemorySegment> held = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            held.add(pool.allocate());
         }
+        assertEquals(new PoolStatistics("entries", 24, 3, 0, 5, 0, 0), pool.statistics());
+        held.forEach(pool::deallocate); // 3 are kept, 2 are freed
+        held.clear();
+        assertEquals(new PoolStatistics("entries", 24, 3, 0, 5, 2, 3), pool.statistics());
+        for (int i = 0; i < 4; i++) {
+            held.add(pool.allocate()); // 3 hits, then a miss
+        }
+        assertEquals(new PoolStatistics("entries", 24, 3, 3, 6, 2, 0), pool.statistics());
+        held.forEach(pool::deallocate);
+        assertEquals(new PoolStatistics("entries", 24, 3, 3, 6, 3, 3), pool.statistics());
+        validation.expectNothingLive();
     }
 
     @Test
     void preallocationMakesTheFirstCapacityAllocationsHits() {
-        try (PoolAllocator pool = PoolAllocator.create("warm", ENTRY, 4)) {
-            assertEquals(4, pool.preallocate(10));
-            assertEquals(0, pool.preallocate(1));
-            assertEquals(4, pool.statistics().cachedBlocks());
-            for (int i = 0; i < 4; i++) {
-                pool.allocate();
-            }
-            PoolStatistics statistics = pool.statistics();
-            assertEquals(4, statistics.hits());
-            assertEquals(0, statistics.misses());
+        PoolAllocator pool = validation.track(PoolAllocator.create("warm", ENTRY, 4));
+        assertEquals(4, pool.preallocate(10));
+        assertEquals(0, pool.preallocate(1));
+        assertEquals(4, pool.statistics().cachedBlocks());
+        for (int i = 0; i < 4; i++) {
             pool.allocate();
-            assertEquals(1, pool.statistics().misses());
         }
+        PoolStatistics statistics = pool.statistics();
+        assertEquals(4, statistics.hits());
+        assertEquals(0, statistics.misses());
+        pool.allocate();
+        assertEquals(1, pool.statistics().misses());
     }
 
     @Test
     void everyBlockHasTheLayoutsAlignmentAtLeastSixteen() {
         MemoryLayout pageAligned = MemoryLayout.sequenceLayout(100, ValueLayout.JAVA_INT).withByteAlignment(4096);
-        try (PoolAllocator small = PoolAllocator.create("small", ValueLayout.JAVA_BYTE, 8);
-             PoolAllocator paged = PoolAllocator.create("paged", pageAligned, 8)) {
-            assertEquals(16, small.blockAlignment());
-            assertEquals(4096, paged.blockAlignment());
-            for (int i = 0; i < 20; i++) {
-                MemorySegment a = small.allocate();
-                MemorySegment b = paged.allocate();
-                assertEquals(0, a.address() % 16);
-                assertEquals(0, b.address() % 4096);
-                assertEquals(400, b.byteSize());
-                if (i % 3 == 0) {
-                    small.deallocate(a);
-                    paged.deallocate(b);
-                }
+        PoolAllocator small = validation.track(PoolAllocator.create("small", ValueLayout.JAVA_BYTE, 8));
+        PoolAllocator paged = validation.track(PoolAllocator.create("paged", pageAligned, 8));
+        assertEquals(16, small.blockAlignment());
+        assertEquals(4096, paged.blockAlignment());
+        for (int i = 0; i < 20; i++) {
+            MemorySegment a = small.allocate();
+            MemorySegment b = paged.allocate();
+            assertEquals(0, a.address() % 16);
+            assertEquals(0, b.address() % 4096);
+            assertEquals(400, b.byteSize());
+            if (i % 3 == 0) {
+                small.deallocate(a);
+                paged.deallocate(b);
             }
         }
     }
 
     @Test
     void segmentAllocatorRequestsGetABlockWhenTheyFitAndAClearErrorWhenNot() {
-        try (PoolAllocator pool = PoolAllocator.create("entries", ENTRY, 2)) {
-            MemorySegment key = pool.allocate(ValueLayout.JAVA_LONG);
-            assertEquals(8, key.byteSize());
-            MemorySegment ints = pool.allocate(ValueLayout.JAVA_INT, 6);
-            assertEquals(24, ints.byteSize());
-            CacheInfoTest.assertMessage(() -> pool.allocate(ValueLayout.JAVA_INT, 7),
-                    "pool 'entries' has blocks of 24 bytes; a request of 28 bytes does not fit");
-            CacheInfoTest.assertMessage(() -> pool.allocate(8, 32),
-                    "has blocks aligned to 16 bytes; a request aligned to 32 bytes does not fit");
-            CacheInfoTest.assertMessage(() -> pool.allocate(-1, 8), "byteSize must not be negative");
-            CacheInfoTest.assertMessage(() -> pool.allocate(8, 3), "byteAlignment must be a power of two, was 3");
-            pool.deallocate(key);
-            pool.deallocate(ints);
-        }
+        PoolAllocator pool = validation.track(PoolAllocator.create("entries", ENTRY, 2));
+        MemorySegment key = pool.allocate(ValueLayout.JAVA_LONG);
+        assertEquals(8, key.byteSize());
+        MemorySegment ints = pool.allocate(ValueLayout.JAVA_INT, 6);
+        assertEquals(24, ints.byteSize());
+        CacheInfoTest.assertMessage(() -> pool.allocate(ValueLayout.JAVA_INT, 7),
+                "pool 'entries' has blocks of 24 bytes; a request of 28 bytes does not fit");
+        CacheInfoTest.assertMessage(() -> pool.allocate(8, 32),
+                "has blocks aligned to 16 bytes; a request aligned to 32 bytes does not fit");
+        CacheInfoTest.assertMessage(() -> pool.allocate(-1, 8), "byteSize must not be negative");
+        CacheInfoTest.assertMessage(() -> pool.allocate(8, 3), "byteAlignment must be a power of two, was 3");
+        pool.deallocate(key);
+        pool.deallocate(ints);
+        validation.expectNothingLive();
     }
 
     @Test
     void badArgumentsAreRejectedAndChangeNothing() {
-        try (PoolAllocator pool = PoolAllocator.create("entries", ENTRY, 2)) {
-            MemorySegment live = pool.allocate();
-            PoolStatistics before = pool.statistics();
-            assertThrows(NullPointerException.class, () -> pool.deallocate(null));
-            CacheInfoTest.assertMessage(() -> pool.deallocate(MemorySegment.ofArray(new byte[8])), "not a block of pool 'entries'");
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment foreign = arena.allocate(ENTRY);
-                CacheInfoTest.assertMessage(() -> pool.deallocate(foreign), "not a block of pool 'entries'");
-            }
-            CacheInfoTest.assertMessage(() -> pool.deallocate(live.asSlice(8, 8)), "aligned to 16");
-            CacheInfoTest.assertMessage(() -> pool.deallocate(MemorySegment.ofAddress(live.address()).reinterpret(25)),
-                    "blocks of 24 bytes");
-            assertEquals(before, pool.statistics());
-            pool.deallocate(live);
+        PoolAllocator pool = validation.track(PoolAllocator.create("entries", ENTRY, 2));
+        MemorySegment live = pool.allocate();
+        PoolStatistics before = pool.statistics();
+        assertThrows(NullPointerException.class, () -> pool.deallocate(null));
+        CacheInfoTest.assertMessage(() -> pool.deallocate(MemorySegment.ofArray(new byte[8])), "not a block of pool 'entries'");
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment foreign = arena.allocate(ENTRY);
+            CacheInfoTest.assertMessage(() -> pool.deallocate(foreign), "not a block of pool 'entries'");
         }
+        CacheInfoTest.assertMessage(() -> pool.deallocate(live.asSlice(8, 8)), "aligned to 16");
+        CacheInfoTest.assertMessage(() -> pool.deallocate(MemorySegment.ofAddress(live.address()).reinterpret(25)),
+                "blocks of 24 bytes");
+        assertEquals(before, pool.statistics());
+        pool.deallocate(live);
+        validation.expectNothingLive();
         assertThrows(NullPointerException.class, () -> PoolAllocator.create(null, ENTRY, 1));
         assertThrows(NullPointerException.class, () -> PoolAllocator.create("x", null, 1));
         CacheInfoTest.assertMessage(() -> PoolAllocator.create(" ", ENTRY, 1), "name must not be blank");
@@ -128,7 +136,7 @@ class PoolAllocatorTest {
 
     @Test
     void closingFreesTheCachedBlocksAndLaterDeallocationsToo() {
-        PoolAllocator pool = PoolAllocator.create("closing", ENTRY, 4);
+        PoolAllocator pool = validation.track(PoolAllocator.create("closing", ENTRY, 4));
         MemorySegment kept = pool.allocate();
         pool.preallocate(4);
         pool.close();
@@ -151,7 +159,7 @@ class PoolAllocatorTest {
     private static java.util.function.IntSupplier droppedPoolWithFourCachedBlocks() {
         PoolAllocator pool = PoolAllocator.create("dropped", ENTRY, 4);
         pool.preallocate(4);
-        java.util.function.IntSupplier cached = pool.cachedBlocksProbe();
+        java.util.function.IntSupplier cached = PoolInspector.cachedBlocks(pool);
         assertEquals(4, cached.getAsInt());
         return cached;
     }
@@ -175,29 +183,28 @@ class PoolAllocatorTest {
 
     @Test
     void aThreadsMagazineGoesBackToThePoolWhenTheThreadEnds() throws InterruptedException {
-        try (PoolAllocator pool = PoolAllocator.create("magazines", ENTRY, WITH_MAGAZINES)) {
-            onAnotherThread(() -> {
-                List<MemorySegment> blocks = new ArrayList<>();
-                for (int i = 0; i < 10; i++) {
-                    blocks.add(pool.allocate());
-                }
-                blocks.forEach(pool::deallocate); // into this thread's magazine
-            });
-            assertEquals(10, pool.statistics().cachedBlocks());
-            java.util.function.IntSupplier magazines = pool.liveMagazinesProbe();
-            Eventually.awaitAfterGc(Duration.ofSeconds(30), () -> magazines.getAsInt() == 0,
-                    () -> magazines.getAsInt() + " magazines of threads that ended");
+        PoolAllocator pool = validation.track(PoolAllocator.create("magazines", ENTRY, WITH_MAGAZINES));
+        onAnotherThread(() -> {
+            List<MemorySegment> blocks = new ArrayList<>();
             for (int i = 0; i < 10; i++) {
-                pool.allocate(); // the ended thread's blocks, from the ring
+                blocks.add(pool.allocate());
             }
-            assertEquals(10, pool.statistics().hits());
-            assertEquals(10, pool.statistics().misses());
+            blocks.forEach(pool::deallocate); // into this thread's magazine
+        });
+        assertEquals(10, pool.statistics().cachedBlocks());
+        java.util.function.IntSupplier magazines = PoolInspector.liveMagazines(pool);
+        Eventually.awaitAfterGc(Duration.ofSeconds(30), () -> magazines.getAsInt() == 0,
+                () -> magazines.getAsInt() + " magazines of threads that ended");
+        for (int i = 0; i < 10; i++) {
+            pool.allocate(); // the ended thread's blocks, from the ring
         }
+        assertEquals(10, pool.statistics().hits());
+        assertEquals(10, pool.statistics().misses());
     }
 
     @Test
     void closeFreesTheCallersMagazineAtOnceAndAnotherThreadsAtItsNextCall() throws Exception {
-        PoolAllocator pool = PoolAllocator.create("closing", ENTRY, WITH_MAGAZINES);
+        PoolAllocator pool = validation.track(PoolAllocator.create("closing", ENTRY, WITH_MAGAZINES));
         try (var other = java.util.concurrent.Executors.newSingleThreadExecutor()) {
             java.util.concurrent.TimeUnit seconds = java.util.concurrent.TimeUnit.SECONDS;
             MemorySegment kept = other.submit(() -> {
@@ -228,7 +235,7 @@ class PoolAllocatorTest {
         PoolAllocator pool = PoolAllocator.create("dropped", ENTRY, WITH_MAGAZINES);
         pool.deallocate(pool.allocate());
         other.submit(() -> pool.deallocate(pool.allocate())).get(30, java.util.concurrent.TimeUnit.SECONDS);
-        return pool.engineReference();
+        return PoolInspector.engineReference(pool);
     }
 
     @Test
@@ -256,7 +263,7 @@ class PoolAllocatorTest {
             }
         });
         holding.await();
-        java.util.function.IntSupplier cached = pool.cachedBlocksProbe();
+        java.util.function.IntSupplier cached = PoolInspector.cachedBlocks(pool);
         assertEquals(2, cached.getAsInt());
         return () -> {
             int now = cached.getAsInt();
@@ -273,35 +280,33 @@ class PoolAllocatorTest {
     void threadsSharingAPoolNeverGetTheSameLiveBlock(int capacity) throws InterruptedException {
         int threads = 4;
         int operations = 200_000;
-        try (PoolAllocator pool = PoolAllocator.create("shared", ENTRY, capacity)) {
-            Set<Long> live = ConcurrentHashMap.newKeySet();
-            java.util.concurrent.ConcurrentLinkedQueue<MemorySegment> handOver = new java.util.concurrent.ConcurrentLinkedQueue<>();
-            AtomicLong allocations = new AtomicLong();
-            Together.run(Together.platformThreads(threads), thread -> {
-                for (int i = 0; i < operations; i++) {
-                    MemorySegment block = pool.allocate();
-                    allocations.incrementAndGet();
-                    if (!live.add(block.address())) {
-                        throw new AssertionError("block 0x" + Long.toHexString(block.address()) + " handed out twice");
-                    }
-                    block.set(ValueLayout.JAVA_LONG, 0, i);
-                    handOver.add(block);
-                    MemorySegment other = handOver.poll(); // often another thread's
-                    if (other != null) {
-                        live.remove(other.address());
-                        pool.deallocate(other);
-                    }
+        PoolAllocator pool = validation.track(PoolAllocator.create("shared", ENTRY, capacity));
+        Set<Long> live = ConcurrentHashMap.newKeySet();
+        java.util.concurrent.ConcurrentLinkedQueue<MemorySegment> handOver = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        AtomicLong allocations = new AtomicLong();
+        Together.run(Together.platformThreads(threads), thread -> {
+            for (int i = 0; i < operations; i++) {
+                MemorySegment block = pool.allocate();
+                allocations.incrementAndGet();
+                if (!live.add(block.address())) {
+                    throw new AssertionError("block 0x" + Long.toHexString(block.address()) + " handed out twice");
                 }
-            });
-            for (MemorySegment block; (block = handOver.poll()) != null; ) {
-                live.remove(block.address());
-                pool.deallocate(block);
+                block.set(ValueLayout.JAVA_LONG, 0, i);
+                handOver.add(block);
+                MemorySegment other = handOver.poll(); // often another thread's
+                if (other != null) {
+                    live.remove(other.address());
+                    pool.deallocate(other);
+                }
             }
-            PoolStatistics statistics = pool.statistics();
-            assertEquals(allocations.get(), statistics.hits() + statistics.misses());
-            assertEquals(statistics.misses(), statistics.frees() + statistics.cachedBlocks(),
-                    "every block malloc'd is cached or freed: " + statistics);
-            assertEquals(0, live.size());
+        });
+        for (MemorySegment block; (block = handOver.poll()) != null; ) {
+            live.remove(block.address());
+            pool.deallocate(block);
         }
+        PoolStatistics statistics = pool.statistics();
+        assertEquals(allocations.get(), statistics.hits() + statistics.misses());
+        assertEquals(0, live.size());
+        validation.expectNothingLive(); // every block malloc'd is cached or freed
     }
 }

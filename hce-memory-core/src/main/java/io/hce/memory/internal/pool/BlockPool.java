@@ -5,12 +5,8 @@ import io.hce.memory.internal.concurrent.ThreadTable;
 import io.hce.memory.internal.events.NativeEvents;
 import io.hce.memory.internal.platform.NativeMemory;
 
-import java.util.Collections;
 import java.lang.invoke.VarHandle;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The engine of a {@code PoolAllocator}: blocks of one size and alignment, at most {@code capacity} of
@@ -27,7 +23,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * <ul>
  *   <li>in a platform thread's {@link Magazine}, holding a block or empty;</li>
  *   <li>in the shared ring, holding a block;</li>
- *   <li>in {@code freePlaces}, a count of empty places no thread holds.</li>
+ *   <li>free, counted by the {@link PlaceLedger}: empty places no thread holds.</li>
  * </ul>
  * So the blocks cached never exceed the capacity, yet no shared counter is on the hot path: a hit pops a
  * block off the caller's magazine (its place stays, now empty), and a deallocation pushes onto an empty
@@ -35,18 +31,18 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <h2>Slow paths, each once per half a magazine</h2>
  * <ul>
- *   <li><b>Allocate, magazine empty</b>: give its empty places back to {@code freePlaces}; move up to half
+ *   <li><b>Allocate, magazine empty</b>: give its empty places back to the free ones; move up to half
  *       a magazine of blocks out of the ring, each with its place; if the ring is empty too, {@code malloc}
  *       (a miss).</li>
  *   <li><b>Deallocate, no empty place</b>: if the magazine is full, move its older half to the ring, with
- *       their places; then take up to half a magazine of empty places from {@code freePlaces}. If there
+ *       their places; then take up to half a magazine of free places. If there
  *       are none, every place is taken — the pool is full, but for the empty places other magazines hold —
  *       and the block is freed.</li>
  * </ul>
  * Only the first {@code maxMagazines} platform threads to use the pool at once get a magazine (twice the
  * processors), so what magazines hold, empty places included, stays within a quarter of the capacity
  * however many threads there are. Other threads, and every virtual thread (a million of them must not
- * hold a million magazines), use the ring directly, taking a place from {@code freePlaces} or handing it
+ * hold a million magazines), use the ring directly, taking a free place or handing it
  * back: two atomics per call instead of none.
  *
  * <p>The price of exactness: empty places that other threads' magazines hold are not lent out, so a
@@ -58,6 +54,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * magazines cannot be touched while their owners may be using them: each owner frees its own at its next
  * call, or it is freed when the owner ends, or when the pool becomes unreachable ({@link #dropped()}),
  * which also ends the watches on the threads that used it, so that live threads do not keep it in memory.
+ *
+ * <h2>Parts</h2>
+ * This class is the hot path and the lifecycle. The {@link PlaceLedger} counts the free places and keeps
+ * the magazines; the {@link PoolBooks} count misses and frees and derive the statistics. The fields a hit
+ * reads ({@code magazines}, then the magazine; {@code closed} on a deallocation) stay here, and the ledger
+ * and the books keep their counters in their own fields, so no path loads more than it did with
+ * {@code AtomicLong}s here: the part's reference takes the place of the {@code AtomicLong}'s.
  */
 public final class BlockPool {
 
@@ -70,19 +73,10 @@ public final class BlockPool {
     private final long blockSize;
     private final long blockAlignment;
     private final int capacity;
-    private final int magazineSize; // 0: no magazines
-    private final int maxMagazines;
     private final StripedLongRing ring;
-    private final AtomicLong freePlaces;
-    private final AtomicLong misses = new AtomicLong();
-    private final AtomicLong frees = new AtomicLong();
-    private final AtomicLong movedToMagazines = new AtomicLong(); // ring polls that were not hits
-    private final AtomicLong drained = new AtomicLong();          // ring polls that were not hits either
-    private final ThreadTable<Magazine> magazines;                // null without magazines
-    private final Set<Magazine> live = Collections.newSetFromMap(new IdentityHashMap<>());
-    private int magazinesWithRoom;
-    private long endedHits;
-    private long reportedHits;
+    private final ThreadTable<Magazine> magazines; // null without magazines
+    private final PlaceLedger ledger;
+    private final PoolBooks books;
     private volatile boolean closed;
 
     /**
@@ -108,13 +102,12 @@ public final class BlockPool {
             throw new IllegalArgumentException("magazines of " + magazineSize + " x " + maxMagazines);
         }
         this.name = name;
-        this.maxMagazines = maxMagazines;
         this.blockSize = blockSize;
         this.blockAlignment = blockAlignment;
         this.capacity = capacity;
         this.ring = new StripedLongRing(capacity);
-        this.freePlaces = new AtomicLong(capacity);
-        this.magazineSize = magazineSize;
+        this.ledger = new PlaceLedger(capacity, magazineSize, maxMagazines);
+        this.books = new PoolBooks(ring, ledger);
         this.magazines = magazineSize == 0 ? null : new ThreadTable<>(this::newMagazine, this::retire);
     }
 
@@ -153,7 +146,7 @@ public final class BlockPool {
             return miss();
         }
         if (magazines != null) {
-            freePlaces.incrementAndGet(); // the block leaves; its place is nobody's
+            ledger.give(1); // the block leaves; its place is nobody's
         }
         return address;
     }
@@ -186,7 +179,7 @@ public final class BlockPool {
             if (!ring.offer(address)) {
                 freeBlock(0, address); // the pool is full
             }
-        } else if (takePlaces(1) == 0) {
+        } else if (ledger.take(1) == 0) {
             freeBlock(0, address); // the pool is full
         } else if (!ring.offer(address)) {
             freeBlock(1, address); // a ring slot still being released by a poller: rare, and safe
@@ -211,18 +204,18 @@ public final class BlockPool {
             return allocateShared(); // no room for a magazine: a placeholder that sends the thread to the ring
         }
         if (magazine.places > 0) {
-            freePlaces.addAndGet(magazine.places); // all empty: give them to whoever needs room
+            ledger.give(magazine.places); // all empty: give them to whoever needs room
             magazine.places = 0;
         }
         long[] blocks = magazine.blocks;
         int half = blocks.length / 2;
-        movedToMagazines.addAndGet(half); // before the polls, so that hits() never counts a move as a hit
+        books.movingToMagazine(half); // before the polls, so that hits() never counts a move as a hit
         int moved = 0;
         for (long address; moved < half && (address = ring.poll(EMPTY)) != EMPTY; ) {
             blocks[moved++] = address;
         }
         if (moved < half) {
-            movedToMagazines.addAndGet(moved - half);
+            books.movingToMagazine(moved - half);
         }
         if (moved == 0) {
             return miss();
@@ -254,7 +247,7 @@ public final class BlockPool {
             drainIfClosed();
             count = magazine.count; // a drain after close() has emptied the magazine
         }
-        int taken = (int) takePlaces(Math.min(blocks.length / 2, blocks.length - magazine.places));
+        int taken = (int) ledger.take(Math.min(blocks.length / 2, blocks.length - magazine.places));
         if (taken == 0) {
             freeBlock(0, address); // the pool is full, but for empty places other magazines may hold
             return;
@@ -264,38 +257,18 @@ public final class BlockPool {
         magazine.count = count + 1;
     }
 
-    private void returnPlace() {
-        if (magazines != null) {
-            freePlaces.incrementAndGet();
-        }
-    }
-
-    /** Takes up to {@code wanted} places from {@code freePlaces}; returns how many it took. */
-    private long takePlaces(long wanted) {
-        while (true) {
-            long free = freePlaces.get();
-            if (free == 0 || wanted == 0) {
-                return 0;
-            }
-            long taken = Math.min(free, wanted);
-            if (freePlaces.compareAndSet(free, free - taken)) {
-                return taken;
-            }
-        }
-    }
-
-    /** Frees a block that has no place, handing {@code places} back; counted as a free. */
-    private void freeBlock(long places, long address) {
-        if (places > 0) {
-            freePlaces.addAndGet(places);
+    /** Frees a block that has no place, handing back the {@code placesTaken} for it; counted as a free. */
+    private void freeBlock(long placesTaken, long address) {
+        if (placesTaken > 0) {
+            ledger.give(placesTaken);
         }
         NativeMemory.free(address, blockSize);
-        frees.incrementAndGet();
+        books.freed();
     }
 
     private long miss() {
         long address = NativeMemory.allocate(blockSize, blockAlignment);
-        misses.incrementAndGet();
+        books.missed();
         NativeEvents.poolMissed(name, blockSize);
         return address;
     }
@@ -310,18 +283,18 @@ public final class BlockPool {
     public int preallocate(int count) {
         int added = 0;
         try {
-            while (added < count && (magazines == null || takePlaces(1) == 1)) {
+            while (added < count && (magazines == null || ledger.take(1) == 1)) {
                 long address;
                 try {
                     address = NativeMemory.allocate(blockSize, blockAlignment);
                     NativeEvents.tookNativeMemory("pool", name, blockSize);
                 } catch (OutOfMemoryError e) {
-                    returnPlace();
+                    ledger.returnPlace();
                     throw e;
                 }
                 if (!ring.offer(address)) {
                     NativeMemory.free(address, blockSize);
-                    returnPlace();
+                    ledger.returnPlace();
                     break;
                 }
                 added++;
@@ -365,20 +338,20 @@ public final class BlockPool {
     public synchronized void dropped() {
         closed = true;
         drainRing();
-        for (Magazine magazine : List.copyOf(live)) {
+        for (Magazine magazine : List.copyOf(ledger.magazines())) {
             magazine.endNow(); // retires it (its blocks are freed: closed), and its thread's watch lets go of this
         }
-        for (Magazine magazine : List.copyOf(live)) {
+        for (Magazine magazine : List.copyOf(ledger.magazines())) {
             retire(magazine); // one whose watch was not yet set: freed all the same
         }
     }
 
     private void drainRing() {
         while (true) {
-            drained.incrementAndGet(); // before the poll, as refill() counts its moves
+            books.draining(1); // before the poll, as refill() counts its moves
             long address = ring.poll(EMPTY);
             if (address == EMPTY) {
-                drained.decrementAndGet();
+                books.draining(-1);
                 return;
             }
             NativeMemory.free(address, blockSize);
@@ -394,24 +367,15 @@ public final class BlockPool {
     }
 
     private synchronized Magazine newMagazine(long ownerId) {
-        boolean room = magazinesWithRoom < maxMagazines;
-        Magazine magazine = new Magazine(ownerId, room ? magazineSize : 0);
-        if (room) {
-            magazinesWithRoom++;
-        }
-        live.add(magazine);
-        return magazine;
+        return ledger.admit(ownerId);
     }
 
     /** The owner has ended: its blocks go to the ring with their places (or are freed), its counts stay. */
     private synchronized void retire(Magazine magazine) {
-        if (!live.remove(magazine)) {
+        if (!ledger.remove(magazine)) {
             return;
         }
-        if (magazine.blocks.length > 0) {
-            magazinesWithRoom--;
-        }
-        endedHits += magazine.hits;
+        books.ended(magazine);
         int moved = 0;
         while (!closed && moved < magazine.count && ring.offer(magazine.blocks[moved])) {
             moved++;
@@ -419,96 +383,39 @@ public final class BlockPool {
         for (int i = moved; i < magazine.count; i++) {
             NativeMemory.free(magazine.blocks[i], blockSize); // closed, or a ring slot still being released
             if (!closed) {
-                frees.incrementAndGet();
+                books.freed();
             }
         }
-        freePlaces.addAndGet(magazine.places - moved);
+        ledger.give(magazine.places - moved);
         magazine.count = 0;
         magazine.places = 0;
     }
 
     /**
      * @return allocations served from the cache, over all threads, live and ended; never less than the
-     *         last value returned. Polls that were moves or drains are counted as such before they happen,
-     *         and read after the polls, so a racing move can make this low for a moment, never high.
+     *         last value returned, and low for a moment at most while a move races it
      */
     public synchronized long hits() {
-        long polled = ring.polled();
-        long hits = endedHits + polled - movedToMagazines.get() - drained.get();
-        for (Magazine magazine : live) {
-            hits += magazine.hitsOpaque();
-        }
-        reportedHits = Math.max(reportedHits, hits);
-        return reportedHits;
+        return books.hits();
     }
 
     /** @return allocations that called {@code malloc} */
     public long misses() {
-        return misses.get();
+        return books.misses();
     }
 
     /** @return deallocations that called {@code free()} */
     public long frees() {
-        return frees.get();
+        return books.frees();
     }
 
     /** @return the blocks cached now, in the ring and in magazines; approximate while threads work */
     public synchronized int cachedBlocks() {
-        int cached = ring.size();
-        for (Magazine magazine : live) {
-            cached += magazine.countOpaque();
-        }
-        return cached;
-    }
-
-    /**
-     * For tests, with no thread working: the places in every spot, which must add up to the capacity.
-     */
-    synchronized long placesAccountedFor() {
-        if (magazines == null) {
-            return freePlaces.get(); // the ring alone is exact: nothing may touch the counter
-        }
-        long places = freePlaces.get() + ring.size();
-        for (Magazine magazine : live) {
-            places += magazine.places;
-        }
-        return places;
-    }
-
-    /** For tests: how many magazines with room there are now. */
-    synchronized int magazinesWithRoom() {
-        return magazinesWithRoom;
-    }
-
-    /** For tests: the places magazines hold, with a block or empty. */
-    synchronized long placesInMagazines() {
-        long places = 0;
-        for (Magazine magazine : live) {
-            places += magazine.places;
-        }
-        return places;
-    }
-
-    /** For tests: the places no thread holds. */
-    long freePlaces() {
-        return freePlaces.get();
-    }
-
-    /**
-     * @return how many platform threads have an entry now, a magazine or the placeholder of one that uses
-     *         the ring; threads that ended leave once they are collected
-     */
-    public synchronized int liveMagazines() {
-        return live.size();
+        return books.cachedBlocks();
     }
 
     /** @return the most blocks cached */
     public int capacity() {
         return capacity;
-    }
-
-    /** @return the size of the magazine each of the first platform threads keeps; 0 when all use the ring */
-    public int magazineSize() {
-        return magazineSize;
     }
 }

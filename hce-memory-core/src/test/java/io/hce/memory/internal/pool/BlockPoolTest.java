@@ -1,7 +1,9 @@
 package io.hce.memory.internal.pool;
 
 import io.hce.memory.testing.Together;
+import io.hce.memory.testing.Validation;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -17,10 +19,22 @@ import java.util.concurrent.CyclicBarrier;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+/**
+ * The engine of {@code PoolAllocator}. Every pool a test makes is tracked by {@link Validation}: after the
+ * test its places must add up to its capacity, and dropping it must free every block and retire every
+ * magazine.
+ */
 class BlockPoolTest {
 
     private static final long SIZE = 48;
     private static final long ALIGNMENT = 16;
+
+    @RegisterExtension
+    final Validation validation = new Validation();
+
+    private BlockPool pool(int capacity, int magazineSize, int maxMagazines) {
+        return validation.track(new BlockPool("test", SIZE, ALIGNMENT, capacity, magazineSize, maxMagazines));
+    }
 
     @Test
     void magazinesAreSizedByCapacityPerProcessorAndLeftOutForSmallPools() {
@@ -35,7 +49,7 @@ class BlockPoolTest {
     @ParameterizedTest(name = "magazine size {0}")
     @ValueSource(ints = {0, 2, 8, 32})
     void theCapacityIsExactWithMagazines(int magazineSize) {
-        BlockPool pool = new BlockPool("test", SIZE, ALIGNMENT, 100, magazineSize, 4);
+        BlockPool pool = pool(100, magazineSize, 4);
         List<Long> live = new ArrayList<>();
         for (int i = 0; i < 300; i++) {
             live.add(pool.allocate());
@@ -43,7 +57,7 @@ class BlockPoolTest {
         live.forEach(pool::deallocate);
         assertEquals(100, pool.cachedBlocks(), "one thread alone can fill the pool to its capacity");
         assertEquals(200, pool.frees());
-        assertEquals(100, pool.placesAccountedFor());
+        BlockPoolInspector.checkInvariants(pool);
         live.clear();
         for (int i = 0; i < 100; i++) {
             live.add(pool.allocate());
@@ -51,12 +65,12 @@ class BlockPoolTest {
         assertEquals(100, pool.hits());
         assertEquals(300, pool.misses());
         live.forEach(pool::deallocate);
-        assertDroppingFreesEverything(pool);
+        validation.expectNothingLive();
     }
 
     @Test
     void onlyTheFirstThreadsGetAMagazineSoIdleOnesCannotHoldTheCapacity() throws Exception {
-        BlockPool pool = new BlockPool("test", SIZE, ALIGNMENT, 64, 16, 2);
+        BlockPool pool = pool(64, 16, 2);
         List<Thread> threads = new ArrayList<>();
         CyclicBarrier allUsedIt = new CyclicBarrier(5);
         for (int t = 0; t < 4; t++) {
@@ -71,26 +85,29 @@ class BlockPoolTest {
             }));
         }
         allUsedIt.await();
-        assertEquals(2, pool.magazinesWithRoom(), "two magazines; the other threads use the ring");
+        assertEquals(2, BlockPoolInspector.magazinesWithRoom(pool), "two magazines; the other threads use the ring");
         assertEquals(pool.misses(), pool.cachedBlocks());
-        assertEquals(64, pool.placesAccountedFor());
-        assertEquals(2 * 8, pool.placesInMagazines(), "each magazine took half of its 16 places, the rest is free");
+        BlockPoolInspector.checkInvariants(pool); // the threads wait at the barrier, past their calls
+        assertEquals(2 * 8, BlockPoolInspector.placesInMagazines(pool), "each magazine took half of its 16 places, the rest is free");
         allUsedIt.await();
         for (Thread thread : threads) {
             thread.join();
         }
-        assertDroppingFreesEverything(pool);
+        validation.expectNothingLive();
     }
 
-    /** A random walk of allocations and deallocations on one thread; the books are checked after each step. */
+    /**
+     * A random walk of allocations and deallocations on one thread; the books are checked after each step.
+     * Rerun a failure with {@code -Dhce.test.seed=<the printed seed>}.
+     */
     @ParameterizedTest(name = "magazine size {0}")
     @ValueSource(ints = {0, 2, 6, 32})
     void randomizedStepsKeepTheBooks(int magazineSize) {
-        long seed = System.nanoTime();
-        System.out.println("BlockPoolTest.randomizedStepsKeepTheBooks seed=" + seed + " magazine=" + magazineSize);
+        long seed = Long.getLong("hce.test.seed", System.nanoTime());
+        System.out.println("BlockPoolTest seed (magazine size " + magazineSize + "): " + seed);
         Random random = new Random(seed);
         int capacity = 1 + random.nextInt(200);
-        BlockPool pool = new BlockPool("test", SIZE, ALIGNMENT, capacity, magazineSize, 4);
+        BlockPool pool = pool(capacity, magazineSize, 4);
         List<Long> live = new ArrayList<>();
         Set<Long> liveSet = new HashSet<>();
         long allocations = 0;
@@ -106,15 +123,17 @@ class BlockPoolTest {
                 liveSet.remove(address);
                 pool.deallocate(address);
             }
-            int cached = pool.cachedBlocks();
             String where = "step " + step + ", seed " + seed;
-            assertTrue(cached <= capacity, where);
-            assertEquals(capacity, pool.placesAccountedFor(), where);
-            assertEquals(pool.misses() - pool.frees() - live.size(), cached, where);
+            try {
+                BlockPoolInspector.checkInvariants(pool);
+            } catch (AssertionError e) {
+                throw new AssertionError(where + ": " + e.getMessage(), e);
+            }
+            assertEquals(pool.misses() - pool.frees() - live.size(), pool.cachedBlocks(), where);
             assertEquals(allocations, pool.hits() + pool.misses(), where);
         }
         live.forEach(pool::deallocate);
-        assertDroppingFreesEverything(pool);
+        validation.expectNothingLive();
     }
 
     /**
@@ -123,7 +142,7 @@ class BlockPoolTest {
      */
     @Test
     void threadsOfEveryKindPassBlocksToEachOtherAndNeverShareALiveOne() throws Exception {
-        BlockPool pool = new BlockPool("test", SIZE, ALIGNMENT, 256, 16, 2);
+        BlockPool pool = pool(256, 16, 2);
         Set<Long> handedOut = ConcurrentHashMap.newKeySet();
         ConcurrentLinkedQueue<Long> handOver = new ConcurrentLinkedQueue<>();
         List<Thread.Builder> threads = List.of(Thread.ofPlatform(), Thread.ofPlatform(), Thread.ofPlatform(),
@@ -150,16 +169,6 @@ class BlockPoolTest {
         for (Long address; (address = handOver.poll()) != null; ) {
             pool.deallocate(address);
         }
-        assertTrue(pool.cachedBlocks() <= 256);
-        assertEquals(256, pool.placesAccountedFor());
-        assertEquals(pool.misses() - pool.frees(), pool.cachedBlocks());
-        assertDroppingFreesEverything(pool);
-    }
-
-    /** What a pool whose owner became unreachable does: every block it caches, in magazines too, is freed. */
-    private static void assertDroppingFreesEverything(BlockPool pool) {
-        pool.dropped();
-        assertEquals(0, pool.cachedBlocks());
-        assertEquals(0, pool.liveMagazines(), "every magazine retired");
+        validation.expectNothingLive();
     }
 }
