@@ -28,7 +28,7 @@ public class StripedCachesTest {
         final SizeClasses sizes = new SizeClasses(CacheInfo.of(7, 4096));
         final int bucket = sizes.bucketOf(SIZE);
         final StripedCaches caches =
-                new StripedCaches(new ThreadCache[] {new ThreadCache(-1, sizes, new TransferDepot[sizes.bucketCount()])});
+                new StripedCaches(new ThreadCache[] {new ThreadCache(-1, sizes, new TransferDepot[sizes.bucketCount()], "jcstress")});
         final long a = NativeMemory.allocate(sizes.nativeSize(bucket), sizes.alignment(bucket));
         final long b = NativeMemory.allocate(sizes.nativeSize(bucket), sizes.alignment(bucket));
 

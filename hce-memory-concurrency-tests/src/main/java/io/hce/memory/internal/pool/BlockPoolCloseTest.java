@@ -31,7 +31,7 @@ public class BlockPoolCloseTest {
     @State
     public static class WithoutMagazines {
 
-        private final BlockPool pool = new BlockPool(BLOCK, BLOCK, 2, 0, 0);
+        private final BlockPool pool = new BlockPool("jcstress", BLOCK, BLOCK, 2, 0, 0);
         private final long block = NativeMemory.allocate(BLOCK, BLOCK);
 
         @Actor
@@ -62,7 +62,7 @@ public class BlockPoolCloseTest {
     @State
     public static class BeyondTheMagazineLimit {
 
-        private final BlockPool pool = new BlockPool(BLOCK, BLOCK, 2, 2, 0);
+        private final BlockPool pool = new BlockPool("jcstress", BLOCK, BLOCK, 2, 2, 0);
         private final long block = NativeMemory.allocate(BLOCK, BLOCK);
 
         @Actor
