@@ -180,7 +180,8 @@ class FixedHeapReclaimTest {
         heap.write(handle, 0, MemorySegment.ofArray(new byte[8]), 0, 8);
         MemorySegment view = heap.segment(handle);
         long whileOpen = nativeBytesInUse();
-        assertTrue(whileOpen >= before + 64 * MIB, "the region is allocated: " + before + " -> " + whileOpen);
+        // other tests' blocks may be freed meanwhile (cleaners): the tolerance both ways
+        assertTrue(whileOpen >= before + 64 * MIB - TOLERANCE, "the region is allocated: " + before + " -> " + whileOpen);
 
         heap.close();
         long afterClose = nativeBytesInUse();
