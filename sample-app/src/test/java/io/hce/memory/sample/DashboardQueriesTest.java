@@ -200,8 +200,8 @@ class DashboardQueriesTest {
     private static void awaitEveryMeterMoving(Prometheus server, HttpClients app, long deadline) throws Exception {
         Map<String, String> moving = new LinkedHashMap<>();
         moving.put("a full rate window of scrapes", "count_over_time(hce_memory_reserved_bytes[" + RATE_INTERVAL + "]) >= 8");
+        // Not the misses: warm caches stop missing, and a series at rate 0 is still an answer
         for (String counter : List.of("hce_memory_cache_allocations_total{result=\"hit\"}",
-                "hce_memory_cache_allocations_total{result=\"miss\"}",
                 "hce_memory_pool_allocations_total{result=\"hit\"}",
                 "hce_memory_heap_evictions_total",
                 "hce_memory_direct_allocations_total",
