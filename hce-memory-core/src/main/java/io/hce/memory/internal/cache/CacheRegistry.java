@@ -2,13 +2,10 @@ package io.hce.memory.internal.cache;
 
 import io.hce.memory.BucketCounter;
 import io.hce.memory.CacheStatistics;
+import io.hce.memory.internal.concurrent.LiveStates;
 import io.hce.memory.internal.events.NativeEvents;
 import io.hce.memory.internal.platform.NativeMemory;
 
-import java.util.Collections;
-import java.util.IdentityHashMap;
-import java.util.List;
-import java.util.Set;
 
 /**
  * The books of one allocator: its depots, its live caches, and the totals of caches whose threads ended.
@@ -23,7 +20,7 @@ final class CacheRegistry {
     private final SizeClasses sizes;
     private final String allocatorName;
     private final TransferDepot[] depots;
-    private final Set<ThreadCache> live = Collections.newSetFromMap(new IdentityHashMap<>());
+    private final LiveStates<ThreadCache> live = new LiveStates<>();
     private final CounterTotals ended;
     private boolean closed;
 
@@ -67,11 +64,10 @@ final class CacheRegistry {
             return;
         }
         closed = true;
-        for (ThreadCache cache : List.copyOf(live)) {
-            cache.endNow(); // a thread's cache: retired now, and its thread's watch lets this registry go
-        }
-        for (ThreadCache cache : live) {
-            cache.release(); // the stripes virtual threads share, which no thread watches
+        // a thread's cache is retired now, and its thread's watch lets this registry go; what is left are the
+        // stripes virtual threads share, which no thread watches
+        for (ThreadCache stripe : live.endAll()) {
+            stripe.release();
         }
         drainDepots();
     }

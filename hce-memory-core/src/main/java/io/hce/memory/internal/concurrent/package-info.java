@@ -36,7 +36,10 @@
  *       owner once its entry is made, and read and cleared by {@code endNow()} on another thread; it is
  *       volatile, and {@code Cleanable.clean()} runs the action at most once, so an {@code endNow()} racing
  *       the {@code Cleaner} or another {@code endNow()} ends the state once. An {@code endNow()} that finds
- *       no watch yet does nothing: the engine retires such a state itself, under its lock.</li>
+ *       no watch yet does nothing: the engine retires such a state itself, under its lock
+ *       ({@link io.hce.memory.internal.concurrent.LiveStates#endAll} hands those back to it).</li>
  * </ol>
+ * The engines keep their live states in a {@link io.hce.memory.internal.concurrent.LiveStates}, guarded by the
+ * engine's own lock (not by these rules): the caches' registry and the pool's ledger both do.
  */
 package io.hce.memory.internal.concurrent;

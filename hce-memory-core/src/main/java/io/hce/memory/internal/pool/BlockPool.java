@@ -6,7 +6,6 @@ import io.hce.memory.internal.events.NativeEvents;
 import io.hce.memory.internal.platform.NativeMemory;
 
 import java.lang.invoke.VarHandle;
-import java.util.List;
 
 /**
  * The engine of a {@code PoolAllocator}: blocks of one size and alignment, at most {@code capacity} of
@@ -338,11 +337,10 @@ public final class BlockPool {
     public synchronized void dropped() {
         closed = true;
         drainRing();
-        for (Magazine magazine : List.copyOf(ledger.magazines())) {
-            magazine.endNow(); // retires it (its blocks are freed: closed), and its thread's watch lets go of this
-        }
-        for (Magazine magazine : List.copyOf(ledger.magazines())) {
-            retire(magazine); // one whose watch was not yet set: freed all the same
+        // each is retired now (its blocks are freed: closed), and its thread's watch lets go of this pool; one
+        // whose watch was not set yet is retired here, freed all the same
+        for (Magazine magazine : ledger.magazines().endAll()) {
+            retire(magazine);
         }
     }
 

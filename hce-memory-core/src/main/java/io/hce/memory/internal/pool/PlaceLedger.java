@@ -1,12 +1,10 @@
 package io.hce.memory.internal.pool;
 
 import io.hce.memory.internal.concurrent.FieldHandles;
+import io.hce.memory.internal.concurrent.LiveStates;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.Collections;
-import java.util.IdentityHashMap;
-import java.util.Set;
 
 /**
  * Where a {@link BlockPool}'s places are, but for those that travel with the blocks in its ring: the free
@@ -33,7 +31,7 @@ final class PlaceLedger {
 
     private final int magazineSize; // 0: no magazines
     private final int maxMagazines;
-    private final Set<Magazine> magazines = Collections.newSetFromMap(new IdentityHashMap<>()); // the live ones
+    private final LiveStates<Magazine> magazines = new LiveStates<>();
     private int magazinesWithRoom;
     private volatile long free;
 
@@ -101,7 +99,7 @@ final class PlaceLedger {
     }
 
     /** Under the pool's lock: the live magazines, with room or the placeholders of threads that use the ring. */
-    Set<Magazine> magazines() {
+    LiveStates<Magazine> magazines() {
         return magazines;
     }
 }

@@ -35,7 +35,8 @@ public final class BlockPoolInspector {
     /** @return the live magazines that have room: those of the first threads, not the placeholders */
     public static int magazinesWithRoom(BlockPool pool) {
         synchronized (pool) {
-            return (int) ledger(pool).magazines().stream().filter(magazine -> magazine.blocks.length > 0).count();
+            return (int) java.util.stream.StreamSupport.stream(ledger(pool).magazines().spliterator(), false)
+                    .filter(magazine -> magazine.blocks.length > 0).count();
         }
     }
 
