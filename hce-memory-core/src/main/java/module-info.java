@@ -9,6 +9,7 @@
  */
 module io.hce.memory {
     requires jdk.jfr;
+    requires static com.google.errorprone.annotations; // @GuardedBy, for Error Prone at compile time
 
     exports io.hce.memory;
 }

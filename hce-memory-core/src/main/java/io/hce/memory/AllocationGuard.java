@@ -1,5 +1,6 @@
 package io.hce.memory;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.hce.memory.internal.platform.NativeMemory;
 import io.hce.memory.internal.platform.Reclaimer;
 
@@ -16,7 +17,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.LongBinaryOperator;
 
 /**
  * Checked mode and leak detection for one allocator, between its public methods and its engine. An
@@ -55,14 +55,22 @@ final class AllocationGuard {
 
     private final String owner;
     private final AllocatorOptions options;
-    private final LongBinaryOperator release; // (address, byteSize) -> 0: gives a block back to the engine
+    private final BlockRelease release;
     private final ConcurrentHashMap<Long, Block> live = new ConcurrentHashMap<>();
     /** Live tracked blocks per address hash: a deallocation looks {@code live} up only when its count is not 0. */
     private final AtomicIntegerArray trackedByHash = new AtomicIntegerArray(FILTER_SIZE);
     private final ConcurrentHashMap<Long, Block> quarantined = new ConcurrentHashMap<>();
-    private final ArrayDeque<Block> quarantine = new ArrayDeque<>(); // guarded by itself
-    private long quarantinedBytes; // guarded by quarantine
+    @GuardedBy("quarantine")
+    private final ArrayDeque<Block> quarantine = new ArrayDeque<>();
+    @GuardedBy("quarantine")
+    private long quarantinedBytes;
     private final AtomicLong leaks = new AtomicLong();
+
+    /** Gives a block that leaves quarantine back to the allocator's engine. */
+    @FunctionalInterface
+    interface BlockRelease {
+        void release(long address, long byteSize);
+    }
 
     /** A tracked block; as a cleaning action it holds the guard, never the segment. */
     private final class Block implements Runnable {
@@ -96,7 +104,7 @@ final class AllocationGuard {
         }
     }
 
-    AllocationGuard(String owner, AllocatorOptions options, LongBinaryOperator release) {
+    AllocationGuard(String owner, AllocatorOptions options, BlockRelease release) {
         this.owner = owner;
         this.options = options;
         this.release = release;
@@ -205,7 +213,8 @@ final class AllocationGuard {
         return false;
     }
 
-    /** Under the quarantine's lock: @return its eldest block, taken out */
+    /** @return the quarantine's eldest block, taken out */
+    @GuardedBy("quarantine")
     private Block leaveQuarantine() {
         Block eldest = quarantine.removeFirst();
         quarantinedBytes -= eldest.byteSize;
@@ -226,7 +235,7 @@ final class AllocationGuard {
             if (!isPoisoned(block) && damaged == null) {
                 damaged = block;
             }
-            release.applyAsLong(block.address, block.byteSize);
+            release.release(block.address, block.byteSize);
         }
         if (damaged != null) {
             throw misuse(new WriteAfterFreeException("write after free: " + damaged.describe() + " of " + owner

@@ -56,10 +56,7 @@ public final class CachingAllocator implements SegmentAllocator {
         this.caches = ThreadCaches.create(info, this, toString()); // toString() needs only info and options
         this.sizes = caches.sizes();
         this.guard = options.anyEnabled()
-                ? new AllocationGuard(toString(), options, (address, byteSize) -> {
-                    deallocateBlock(address, byteSize);
-                    return 0;
-                })
+                ? new AllocationGuard(toString(), options, (address, byteSize) -> deallocateBlock(address, byteSize))
                 : null;
     }
 

@@ -1,5 +1,6 @@
 package io.hce.memory;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.hce.memory.internal.platform.DataSizes;
 
 import java.lang.foreign.Arena;
@@ -41,8 +42,10 @@ public final class Memory {
     public static final String BUCKET_BYTE_LIMIT_PROPERTY = "hce.memory.cache.bucket-byte-limit";
 
     private static volatile CachingAllocator defaultAllocator;
-    private static CachingAllocator installed; // guarded by Memory.class
-    private static Throwable firstUse; // guarded by Memory.class: where the default was fixed
+    @GuardedBy("Memory.class")
+    private static CachingAllocator installed;
+    @GuardedBy("Memory.class")
+    private static Throwable firstUse; // where the default was fixed
 
     private Memory() {
     }

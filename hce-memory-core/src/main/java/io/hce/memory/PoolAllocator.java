@@ -62,10 +62,7 @@ public final class PoolAllocator implements SegmentAllocator, AutoCloseable {
         this.blocks = new BlockPool(name, blockSize, blockAlignment, capacity);
         Reclaimer.CLEANER.register(this, blocks::dropped);
         this.guard = options.anyEnabled()
-                ? new AllocationGuard("pool '" + name + "'", options, (address, byteSize) -> {
-                    release(address);
-                    return 0;
-                })
+                ? new AllocationGuard("pool '" + name + "'", options, (address, byteSize) -> release(address))
                 : null;
     }
 

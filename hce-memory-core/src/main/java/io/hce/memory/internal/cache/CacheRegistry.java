@@ -1,5 +1,6 @@
 package io.hce.memory.internal.cache;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.hce.memory.BucketCounter;
 import io.hce.memory.CacheStatistics;
 import io.hce.memory.internal.concurrent.LiveStates;
@@ -20,8 +21,11 @@ final class CacheRegistry {
     private final SizeClasses sizes;
     private final String allocatorName;
     private final TransferDepot[] depots;
+    @GuardedBy("this")
     private final LiveStates<ThreadCache> live = new LiveStates<>();
+    @GuardedBy("this")
     private final CounterTotals ended;
+    @GuardedBy("this")
     private boolean closed;
 
     CacheRegistry(SizeClasses sizes, String allocatorName) {
@@ -78,17 +82,15 @@ final class CacheRegistry {
      * @return the bytes freed
      */
     synchronized long drainDepots() {
-        long before = ended.reservedBytes();
+        long freed = 0;
         for (int b = 0; b < depots.length; b++) {
             if (depots[b] != null) {
                 long nativeSize = sizes.nativeSize(b);
-                depots[b].drain(address -> {
-                    NativeMemory.free(address, nativeSize);
-                    ended.addDirect(0, 0, -nativeSize); // the depot's blocks are no cache's to count down
-                });
+                freed += depots[b].drain(address -> NativeMemory.free(address, nativeSize)) * nativeSize;
             }
         }
-        return before - ended.reservedBytes();
+        ended.addDirect(0, 0, -freed); // the depots' blocks are no cache's to count down
+        return freed;
     }
 
     /** @return the allocator's name, as its events give it */

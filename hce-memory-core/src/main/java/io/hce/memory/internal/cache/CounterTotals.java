@@ -46,10 +46,6 @@ final class CounterTotals {
         this.reservedBytes += reservedBytes;
     }
 
-    long reservedBytes() {
-        return reservedBytes;
-    }
-
     void addAll(CounterTotals other) {
         for (int i = 0; i < counters.length; i++) {
             counters[i] += other.counters[i];

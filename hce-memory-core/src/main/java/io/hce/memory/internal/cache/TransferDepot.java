@@ -70,13 +70,18 @@ final class TransferDepot {
 
     /**
      * Takes every batch out and passes each address to {@code sink}: used when the allocator is dropped.
+     *
+     * @return how many addresses it passed
      */
-    void drain(java.util.function.LongConsumer sink) {
+    long drain(java.util.function.LongConsumer sink) {
+        long drained = 0;
         for (long[] batch; (batch = full.poll()) != null; ) {
             for (long address : batch) {
                 sink.accept(address);
             }
+            drained += batch.length;
         }
+        return drained;
     }
 
     /** @return addresses per batch */
