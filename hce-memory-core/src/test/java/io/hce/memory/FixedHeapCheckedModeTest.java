@@ -1,7 +1,8 @@
 package io.hce.memory;
 
-import org.junit.jupiter.api.AfterEach;
+import io.hce.memory.testing.Validation;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -29,12 +30,11 @@ class FixedHeapCheckedModeTest {
 
     private static final long CAPACITY = 64 << 10;
 
-    private final FixedHeap heap = FixedHeap.create("checked", CAPACITY, 1, true);
+    /** Verifies the heap once a test has passed, and closes it. */
+    @RegisterExtension
+    final Validation validation = new Validation();
 
-    @AfterEach
-    void close() {
-        heap.close();
-    }
+    private final FixedHeap heap = validation.track(FixedHeap.create("checked", CAPACITY, 1, true));
 
     // ---- write after free ---------------------------------------------------------------------------------
 

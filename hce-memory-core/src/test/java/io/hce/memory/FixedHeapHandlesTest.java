@@ -1,7 +1,8 @@
 package io.hce.memory;
 
-import org.junit.jupiter.api.AfterEach;
+import io.hce.memory.testing.Validation;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -31,12 +32,11 @@ class FixedHeapHandlesTest {
     private static final long QUARTER_BLOCK = 16368;
     private static final long QUARTER_PAYLOAD = QUARTER_BLOCK - 16;
 
-    private final FixedHeap heap = FixedHeap.create("handles", CAPACITY, 1, false);
+    /** Verifies the heap once a test has passed, and closes it. */
+    @RegisterExtension
+    final Validation validation = new Validation();
 
-    @AfterEach
-    void close() {
-        heap.close();
-    }
+    private final FixedHeap heap = validation.track(FixedHeap.create("handles", CAPACITY, 1, false));
 
     // ---- creator pins -------------------------------------------------------------------------------------
 
