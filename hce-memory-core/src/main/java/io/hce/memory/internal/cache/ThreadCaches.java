@@ -106,11 +106,6 @@ public final class ThreadCaches extends ThreadTable<ThreadCache> {
         return registry.statistics();
     }
 
-    /** For tests: the books. */
-    CacheRegistry registry() {
-        return registry;
-    }
-
     /** @return how many stripes virtual threads share */
     public int stripeCount() {
         return striped.stripeCount();

@@ -2,6 +2,7 @@ package io.hce.memory.internal.cache;
 
 import io.hce.memory.CacheInfo;
 import io.hce.memory.CacheStatistics;
+import io.hce.memory.testing.PrivateFields;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -52,7 +53,7 @@ class ThreadCachesTest {
         caches.deallocate(3, caches.allocate(3, 8, 1), 8);
         other.submit(() -> caches.deallocate(3, caches.allocate(3, 8, 1), 8)).get();
         java.lang.ref.Reference.reachabilityFence(owner); // the caches may not be reclaimed while in use
-        return new java.lang.ref.WeakReference<>(caches.registry());
+        return new java.lang.ref.WeakReference<>(PrivateFields.read(caches, "registry", CacheRegistry.class));
     }
 
     private static ThreadCaches cachesOfAnOwnerThatIsDropped() {
