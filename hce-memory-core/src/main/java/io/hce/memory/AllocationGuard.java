@@ -283,8 +283,7 @@ final class AllocationGuard {
      *         scaled by the sampling interval when only a sample has one
      */
     List<AllocationSite> profile() {
-        long scale = options.checked() || options.leakDetection() == LeakDetection.PARANOID
-                ? 1 : LeakDetection.SAMPLING_INTERVAL;
+        long scale = options.allocationsPerWatchedBlock();
         Map<List<StackTraceElement>, long[]> bySite = new HashMap<>();
         for (Block block : live.values()) {
             if (block.allocatedAt != null) {

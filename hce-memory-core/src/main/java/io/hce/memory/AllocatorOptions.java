@@ -54,6 +54,20 @@ public record AllocatorOptions(boolean checked, LeakDetection leakDetection) {
         }
     }
 
+    /**
+     * How closely live blocks are watched, which decides what an allocator's {@code profile()} sees: every block in
+     * checked mode and under {@link LeakDetection#PARANOID}, one allocation in {@value LeakDetection#SAMPLING_INTERVAL}
+     * under {@link LeakDetection#SAMPLED}, none otherwise.
+     *
+     * @return allocations per watched block: 1, {@value LeakDetection#SAMPLING_INTERVAL}, or 0 when none is watched
+     */
+    public int allocationsPerWatchedBlock() {
+        if (checked || leakDetection == LeakDetection.PARANOID) {
+            return 1;
+        }
+        return leakDetection == LeakDetection.SAMPLED ? LeakDetection.SAMPLING_INTERVAL : 0;
+    }
+
     /** @return whether an allocator with these options needs an {@code AllocationGuard} at all */
     boolean anyEnabled() {
         return checked || leakDetection != LeakDetection.OFF;

@@ -83,6 +83,14 @@ class AllocationProfileTest {
         }
     }
 
+    @Test
+    void howCloselyBlocksAreWatchedFollowsTheOptions() {
+        assertThat(AllocatorOptions.NONE.allocationsPerWatchedBlock()).isZero();
+        assertThat(new AllocatorOptions(false, LeakDetection.SAMPLED).allocationsPerWatchedBlock()).isEqualTo(LeakDetection.SAMPLING_INTERVAL);
+        assertThat(PARANOID.allocationsPerWatchedBlock()).isEqualTo(1);
+        assertThat(new AllocatorOptions(true, LeakDetection.SAMPLED).allocationsPerWatchedBlock()).isEqualTo(1); // checked: all
+    }
+
     private static MemorySegment allocateLarge(CachingAllocator allocator) {
         return allocator.allocate(1000);
     }

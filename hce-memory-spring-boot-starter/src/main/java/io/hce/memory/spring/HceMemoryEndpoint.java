@@ -6,7 +6,6 @@ import io.hce.memory.CacheStatistics;
 import io.hce.memory.CachingAllocator;
 import io.hce.memory.FixedHeap;
 import io.hce.memory.HeapStatistics;
-import io.hce.memory.LeakDetection;
 import io.hce.memory.PoolAllocator;
 import io.hce.memory.PoolStatistics;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
@@ -84,11 +83,10 @@ public final class HceMemoryEndpoint {
         allocator.profile().forEach(site -> sites.add(ProfiledSite.of("cache", site)));
         pools.asMap().forEach((name, pool) -> pool.profile().forEach(site -> sites.add(ProfiledSite.of("pool " + name, site))));
         sites.sort(Comparator.comparingLong(ProfiledSite::estimatedBytes).reversed());
-        boolean watching = options.checked() || options.leakDetection() != LeakDetection.OFF;
-        return new ProfileReport(options.leakDetection().name().toLowerCase(Locale.ROOT), options.checked(),
-                options.checked() || options.leakDetection() == LeakDetection.PARANOID ? 1 : LeakDetection.SAMPLING_INTERVAL,
+        int scale = options.allocationsPerWatchedBlock();
+        return new ProfileReport(options.leakDetection().name().toLowerCase(Locale.ROOT), options.checked(), scale,
                 sites.subList(0, Math.min(PROFILE_SITES, sites.size())),
-                watching ? null : "no allocation is watched: set hce.memory.leak-detection=sampled (cheap enough for"
+                scale != 0 ? null : "no allocation is watched: set hce.memory.leak-detection=sampled (cheap enough for"
                         + " production) or paranoid to see which code holds native memory");
     }
 
@@ -97,7 +95,7 @@ public final class HceMemoryEndpoint {
      *
      * @param leakDetection    the allocators' leak detection mode, which decides what is sampled
      * @param checked          whether checked mode is on (it watches every block)
-     * @param samplingInterval allocations per watched one: the factor from sampled to estimated bytes
+     * @param samplingInterval allocations per watched one: the factor from sampled to estimated bytes (0: none watched)
      * @param sites            the sites holding the most, at most {@value #PROFILE_SITES}, most first
      * @param hint             how to turn watching on, when nothing is watched; {@code null} otherwise
      */
