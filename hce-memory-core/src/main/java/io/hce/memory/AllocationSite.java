@@ -9,8 +9,10 @@ import java.util.Objects;
  *
  * <p>Under {@link LeakDetection#SAMPLED} one allocation in {@value LeakDetection#SAMPLING_INTERVAL} is watched,
  * so {@code estimatedBytes} is the sampled bytes scaled by that interval: an estimate, like the heap profiles
- * of tcmalloc and jemalloc. Under {@link LeakDetection#PARANOID} or in checked mode every block is watched and
- * the estimate is exact.
+ * of tcmalloc and jemalloc. Under {@link LeakDetection#PARANOID} every segment is watched, and in checked mode
+ * every block, those handed out by address too; there the figures are exact. Leak detection watches segments
+ * only (an address has no object whose collection would show a leak), so without checked mode blocks of
+ * {@code allocateAddress} are not in the profile.
  *
  * @param stack          the allocating call's frames, the first outside hce-memory first (at most
  *                       {@value #MAX_FRAMES})

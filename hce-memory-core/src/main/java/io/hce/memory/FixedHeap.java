@@ -136,8 +136,8 @@ public final class FixedHeap implements AutoCloseable {
         // headers are touched at random, and 4 KiB pages make each touch a TLB miss.
         boolean huge = capacity >= NativeMemory.HUGE_PAGE_SIZE;
         long base = NativeMemory.allocate(bytes, huge ? NativeMemory.HUGE_PAGE_SIZE : 4096);
-        NativeEvents.tookNativeMemory("heap", name, bytes);
         try {
+            NativeEvents.tookNativeMemory("heap", name, bytes);
             if (huge) {
                 NativeMemory.adviseHugePages(base, capacity & -NativeMemory.HUGE_PAGE_SIZE);
             }
@@ -162,6 +162,8 @@ public final class FixedHeap implements AutoCloseable {
      * @param capacity the region's size in bytes, {@link #MIN_CAPACITY} … {@link #MAX_CAPACITY}
      * @return the heap
      * @throws InvalidArgumentException if the name is blank or the capacity out of range
+     * @throws IllegalArgumentException  if one of the system properties of {@link AllocatorOptions#fromSystemProperties()}
+     *                                  is invalid
      * @throws NullPointerException     if the name is {@code null}
      * @throws OutOfMemoryError         if the C allocator cannot provide the region
      */

@@ -76,6 +76,8 @@ public final class PoolAllocator implements SegmentAllocator, AutoCloseable {
      * @return a new, empty pool
      * @throws InvalidArgumentException naming the parameter ({@code blockSize} for an empty layout), if the
      *                                  name is blank, the layout empty or the capacity below 1
+     * @throws IllegalArgumentException  if one of the system properties of {@link AllocatorOptions#fromSystemProperties()}
+     *                                  is invalid
      * @throws NullPointerException     if the name or the layout is {@code null}
      */
     public static PoolAllocator create(String name, MemoryLayout blockLayout, int capacity) {

@@ -6,6 +6,7 @@ import jdk.jfr.Description;
 import jdk.jfr.Label;
 import jdk.jfr.Name;
 import jdk.jfr.StackTrace;
+import jdk.jfr.Throttle;
 
 /** A FixedHeap request that found no room. */
 @Name("io.hce.memory.HeapAllocationFailure")
@@ -13,6 +14,7 @@ import jdk.jfr.StackTrace;
 @Category("hce-memory")
 @Description("A FixedHeap request that found no room: no free block fitted, or only pinned blocks were left to evict")
 @StackTrace
+@Throttle("100/s")
 final class HeapAllocationFailureEvent extends jdk.jfr.Event {
 
     @Label("Heap")

@@ -3,6 +3,7 @@ package io.hce.memory.internal.events;
 import jdk.jfr.Category;
 import jdk.jfr.DataAmount;
 import jdk.jfr.Description;
+import jdk.jfr.Enabled;
 import jdk.jfr.Label;
 import jdk.jfr.Name;
 import jdk.jfr.StackTrace;
@@ -10,8 +11,9 @@ import jdk.jfr.Threshold;
 
 /**
  * One request of a FixedHeap that evicted: the duration is the whole request's. A full cache evicts on most
- * requests, so by default only requests that took a millisecond or more are recorded (as the JDK does for
- * {@code jdk.JavaMonitorEnter}); {@code io.hce.memory.HeapEviction#threshold=0 ms} records every one.
+ * requests, so the event is off unless a recording turns it on ({@code +io.hce.memory.HeapEviction#enabled=true}),
+ * and then records requests of a millisecond or more (as the JDK does for {@code jdk.JavaMonitorEnter});
+ * {@code #threshold=0 ms} records every one.
  */
 @Name("io.hce.memory.HeapEviction")
 @Label("Heap Eviction")
@@ -19,6 +21,7 @@ import jdk.jfr.Threshold;
 @Description("A FixedHeap request that evicted blocks to make room")
 @StackTrace
 @Threshold("1 ms")
+@Enabled(false)
 final class HeapEvictionEvent extends jdk.jfr.Event {
 
     @Label("Heap")

@@ -11,8 +11,8 @@ import jdk.jfr.StackTrace;
 @Name("io.hce.memory.NativeAllocationSample")
 @Label("Native Allocation Sample")
 @Category("hce-memory")
-@Description("A sample of the allocations that took memory from the C allocator (malloc), about one per sample"
-        + " interval of bytes on each thread")
+@Description("A sample of the allocations that took memory from the C allocator (malloc): one per sample"
+        + " interval of bytes on each thread, the first at a random point")
 @StackTrace
 final class NativeAllocationSampleEvent extends jdk.jfr.Event {
 
@@ -29,8 +29,8 @@ final class NativeAllocationSampleEvent extends jdk.jfr.Event {
     long size;
 
     @Label("Weight")
-    @Description("Bytes this thread took from the C allocator since the previous sample, this one included:"
-            + " what the sample stands for")
+    @Description("The bytes this sample stands for: the sample interval times the sample points this allocation"
+            + " reached; sum it by stack to estimate which code takes native memory")
     @DataAmount
     long weight;
 }

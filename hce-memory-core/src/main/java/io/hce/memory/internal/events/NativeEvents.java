@@ -3,18 +3,23 @@ package io.hce.memory.internal.events;
 import io.hce.memory.internal.platform.DataSizes;
 import jdk.jfr.EventType;
 
+import java.util.concurrent.ThreadLocalRandom;
+
 /**
  * The one door to the JDK Flight Recorder: every slow path that may emit an event calls here, and every method
  * first reads its event type's enabled flag, so that nothing is allocated or computed while no recording asks
- * for the event.
+ * for the event. Nothing here can fail an allocation: on a VM without Flight Recorder the events are off, and a
+ * bad sample interval falls back to the default with a warning.
  *
  * <h2>Allocation samples</h2>
- * Each thread counts down the bytes it takes from the C allocator through the caches, pools and heaps; when
- * the count reaches zero the allocation that crossed it is sampled, with the bytes since the previous sample
- * as its weight, and the count starts again at the interval ({@value #SAMPLE_INTERVAL_PROPERTY}, default
- * {@value #DEFAULT_SAMPLE_INTERVAL} bytes; {@code 1} samples every allocation). Summing the weights by stack
- * estimates which code takes how much native memory, as {@code jdk.ObjectAllocationSample} does for the Java
- * heap. The count is kept only while the event is enabled.
+ * Each thread counts down the bytes it takes from the C allocator through the caches, pools and heaps, as
+ * tcmalloc samples: a sample point every {@value #SAMPLE_INTERVAL_PROPERTY} bytes (default
+ * {@value #DEFAULT_SAMPLE_INTERVAL}; {@code 1} samples every allocation), the first at a random point of the
+ * thread's first interval. An allocation that reaches one or more points is sampled once, with a weight of the
+ * interval times the points it reached. So every byte is sampled with the same chance, whatever its thread's
+ * life (a virtual thread per request that takes a few kilobytes is sampled in proportion), and summing the
+ * weights by stack estimates which code takes how much native memory, as {@code jdk.ObjectAllocationSample}
+ * does for the Java heap. The count is kept only while the event is enabled.
  */
 public final class NativeEvents {
 
@@ -23,22 +28,49 @@ public final class NativeEvents {
     /** The default allocation sample interval in bytes. */
     public static final long DEFAULT_SAMPLE_INTERVAL = 512 * 1024;
 
-    private static final EventType SAMPLE = EventType.getEventType(NativeAllocationSampleEvent.class);
-    private static final EventType EVICTION = EventType.getEventType(HeapEvictionEvent.class);
-    private static final EventType FAILURE = EventType.getEventType(HeapAllocationFailureEvent.class);
-    private static final EventType POOL_MISS = EventType.getEventType(PoolMissEvent.class);
-    private static final EventType RETIRED = EventType.getEventType(ThreadCacheRetiredEvent.class);
-    private static final EventType TRIMMED = EventType.getEventType(ThreadCacheTrimmedEvent.class);
+    private static final EventType SAMPLE = typeOf(NativeAllocationSampleEvent.class);
+    private static final EventType EVICTION = typeOf(HeapEvictionEvent.class);
+    private static final EventType FAILURE = typeOf(HeapAllocationFailureEvent.class);
+    private static final EventType POOL_MISS = typeOf(PoolMissEvent.class);
+    private static final EventType RETIRED = typeOf(ThreadCacheRetiredEvent.class);
+    private static final EventType TRIMMED = typeOf(ThreadCacheTrimmedEvent.class);
 
-    private static final long SAMPLE_INTERVAL = sampleInterval(System.getProperty(SAMPLE_INTERVAL_PROPERTY));
+    private static final long SAMPLE_INTERVAL = sampleIntervalOrDefault(System.getProperty(SAMPLE_INTERVAL_PROPERTY));
 
-    /** Per thread: {bytes left before the next sample, bytes since the previous one}. */
-    private static final ThreadLocal<long[]> SAMPLE_COUNTDOWN = ThreadLocal.withInitial(() -> new long[]{SAMPLE_INTERVAL, 0});
+    /** Per thread: the bytes left before the next sample point, the first drawn at random. */
+    private static final ThreadLocal<long[]> SAMPLE_COUNTDOWN = ThreadLocal.withInitial(
+            () -> new long[]{1 + ThreadLocalRandom.current().nextLong(SAMPLE_INTERVAL)});
 
     private NativeEvents() {
     }
 
-    /** @return the interval a property value gives, or the default for {@code null} */
+    /** @return the event's type, or {@code null} on a VM without Flight Recorder: its events are off */
+    private static EventType typeOf(Class<? extends jdk.jfr.Event> event) {
+        try {
+            return EventType.getEventType(event);
+        } catch (RuntimeException | Error e) { // InternalError: "Flight Recorder is not supported on this VM"
+            return null;
+        }
+    }
+
+    private static boolean enabled(EventType type) {
+        return type != null && type.isEnabled();
+    }
+
+    private static long sampleIntervalOrDefault(String value) {
+        try {
+            return sampleInterval(value);
+        } catch (IllegalArgumentException e) {
+            System.getLogger("io.hce.memory").log(System.Logger.Level.WARNING, e.getMessage()
+                    + "; sampling every " + DEFAULT_SAMPLE_INTERVAL + " bytes instead");
+            return DEFAULT_SAMPLE_INTERVAL;
+        }
+    }
+
+    /**
+     * @return the interval a property value gives, or the default for {@code null}
+     * @throws IllegalArgumentException if it is not a data size of at least 1 byte
+     */
     static long sampleInterval(String value) {
         if (value == null) {
             return DEFAULT_SAMPLE_INTERVAL;
@@ -64,28 +96,28 @@ public final class NativeEvents {
      * @param bytes     the bytes taken
      */
     public static void tookNativeMemory(String tier, String allocator, long bytes) {
-        if (!SAMPLE.isEnabled()) {
+        if (!enabled(SAMPLE)) {
             return;
         }
         long[] countdown = SAMPLE_COUNTDOWN.get();
-        countdown[0] -= bytes;
-        countdown[1] += bytes;
-        if (countdown[0] > 0) {
+        long left = countdown[0] - bytes;
+        if (left > 0) {
+            countdown[0] = left;
             return;
         }
+        long points = 1 + (-left) / SAMPLE_INTERVAL; // the sample points this allocation reached
+        countdown[0] = left + points * SAMPLE_INTERVAL;
         NativeAllocationSampleEvent event = new NativeAllocationSampleEvent();
         event.tier = tier;
         event.allocator = allocator;
         event.size = bytes;
-        event.weight = countdown[1];
+        event.weight = points * SAMPLE_INTERVAL;
         event.commit();
-        countdown[0] = SAMPLE_INTERVAL;
-        countdown[1] = 0;
     }
 
     /** @return a recording of one heap request's evictions, begun now, or {@code null} when nobody records them */
     public static EvictionRecording beginEvictions() {
-        return EVICTION.isEnabled() ? new EvictionRecording() : null;
+        return enabled(EVICTION) ? new EvictionRecording() : null;
     }
 
     /** The evictions of one heap request, counted by the caller's eviction sink. */
@@ -123,7 +155,7 @@ public final class NativeEvents {
      * @param reason    why nothing fitted
      */
     public static void heapAllocationFailed(String heap, long requested, String reason) {
-        if (FAILURE.isEnabled()) {
+        if (enabled(FAILURE)) {
             HeapAllocationFailureEvent event = new HeapAllocationFailureEvent();
             event.heap = heap;
             event.requested = requested;
@@ -134,7 +166,7 @@ public final class NativeEvents {
 
     /** A pool allocation called {@code malloc}. */
     public static void poolMissed(String pool, long blockSize) {
-        if (POOL_MISS.isEnabled()) {
+        if (enabled(POOL_MISS)) {
             PoolMissEvent event = new PoolMissEvent();
             event.pool = pool;
             event.blockSize = blockSize;
@@ -145,7 +177,7 @@ public final class NativeEvents {
 
     /** The cache of an ended thread was freed. */
     public static void threadCacheRetired(String allocator, long ownerThreadId, long bytes) {
-        if (RETIRED.isEnabled()) {
+        if (enabled(RETIRED)) {
             ThreadCacheRetiredEvent event = new ThreadCacheRetiredEvent();
             event.allocator = allocator;
             event.ownerThreadId = ownerThreadId;
@@ -156,7 +188,7 @@ public final class NativeEvents {
 
     /** A trim freed {@code bytes}. */
     public static void threadCacheTrimmed(String allocator, long bytes) {
-        if (TRIMMED.isEnabled()) {
+        if (enabled(TRIMMED)) {
             ThreadCacheTrimmedEvent event = new ThreadCacheTrimmedEvent();
             event.allocator = allocator;
             event.bytes = bytes;

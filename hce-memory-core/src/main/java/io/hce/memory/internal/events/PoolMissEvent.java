@@ -6,6 +6,7 @@ import jdk.jfr.Description;
 import jdk.jfr.Label;
 import jdk.jfr.Name;
 import jdk.jfr.StackTrace;
+import jdk.jfr.Throttle;
 
 /** A pool allocation that found no cached block and called malloc. */
 @Name("io.hce.memory.PoolMiss")
@@ -13,6 +14,7 @@ import jdk.jfr.StackTrace;
 @Category("hce-memory")
 @Description("A pool allocation that found no cached block and called malloc")
 @StackTrace
+@Throttle("100/s")
 final class PoolMissEvent extends jdk.jfr.Event {
 
     @Label("Pool")

@@ -7,11 +7,11 @@ import jdk.jfr.Label;
 import jdk.jfr.Name;
 import jdk.jfr.StackTrace;
 
-/** The cache of a platform thread that ended, freed once the thread was collected (on the cleaner's thread). */
+/** A platform thread's cache freed: once the thread ended and was collected (on the cleaner's thread), or when its allocator was dropped. */
 @Name("io.hce.memory.ThreadCacheRetired")
 @Label("Thread Cache Retired")
 @Category("hce-memory")
-@Description("The cache of a platform thread that ended was freed")
+@Description("A platform thread's cache was freed: its thread ended, or its allocator was dropped")
 @StackTrace(false)
 final class ThreadCacheRetiredEvent extends jdk.jfr.Event {
 
