@@ -107,7 +107,17 @@ public final class FixedHeap implements AutoCloseable {
     /** Why a request failed, as exceptions and events say it. */
     private static final String NO_FIT = "no free block";
     private static final String ONLY_PINNED = "nothing left to evict (every other block is pinned)";
-    private static final VictimSink ADDRESS_SINK = (onEvict, victim, address, payload) -> ((LongConsumer) onEvict).accept(address);
+    private static final VictimSink ADDRESS_SINK = new VictimSink() {
+        @Override
+        public void evicted(Object onEvict, long victim, long address, long payload) {
+            ((LongConsumer) onEvict).accept(address);
+        }
+
+        @Override
+        public boolean passesHandles() {
+            return false;
+        }
+    };
     private static final VictimSink HANDLE_SINK = (onEvict, victim, address, payload) -> ((LongConsumer) onEvict).accept(victim);
     private final VictimSink segmentSink; // needs the region: made in the constructor
 
@@ -143,7 +153,17 @@ public final class FixedHeap implements AutoCloseable {
             }
             this.arena = Arena.ofShared();
             this.region = NativeMemory.segment(base, bytes).reinterpret(arena, null);
-            this.segmentSink = (onEvict, victim, address, payload) -> acceptSegment(onEvict, address, payload);
+            this.segmentSink = new VictimSink() {
+                @Override
+                public void evicted(Object onEvict, long victim, long address, long payload) {
+                    acceptSegment(onEvict, address, payload);
+                }
+
+                @Override
+                public boolean passesHandles() {
+                    return false;
+                }
+            };
             this.guard = checked ? new HeapGuard(name, base) : null;
             this.engine = new ShardedHeap(region, capacity, shards, guard);
         } catch (RuntimeException | Error e) {
@@ -287,7 +307,7 @@ public final class FixedHeap implements AutoCloseable {
     }
 
     /**
-     * Gives a block back: merged with its free neighbours, or kept whole for the next request of its size.
+     * Gives a block back: merged with its free neighbours, or kept whole for the next request that fits it.
      *
      * @param block a segment this heap handed out and has not taken back
      * @throws IllegalArgumentException if the segment is not a block of this heap
@@ -787,9 +807,17 @@ public final class FixedHeap implements AutoCloseable {
             handle = engine.allocateOrEvict(byteSize, pins, sink, onEvict);
         } else {
             try {
-                handle = engine.allocateOrEvict(byteSize, pins, (listener, victim, address, capacity) -> {
-                    recording.evicted(capacity);
-                    sink.evicted(listener, victim, address, capacity);
+                handle = engine.allocateOrEvict(byteSize, pins, new VictimSink() {
+                    @Override
+                    public void evicted(Object listener, long victim, long address, long capacity) {
+                        recording.evicted(capacity);
+                        sink.evicted(listener, victim, address, capacity);
+                    }
+
+                    @Override
+                    public boolean passesHandles() {
+                        return sink.passesHandles();
+                    }
                 }, onEvict);
             } finally {
                 recording.end(name, byteSize);

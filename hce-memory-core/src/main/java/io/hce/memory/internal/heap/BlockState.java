@@ -17,17 +17,19 @@ package io.hce.memory.internal.heap;
  *
  * <h2>Vocabulary</h2>
  * <dl>
- *   <dt>stamp</dt><dd>names one allocation of a block: each shard hands out stamps from a counter (never 0),
- *       so a handle kept after its block was freed does not match the stamp of whatever is there now.</dd>
+ *   <dt>stamp</dt><dd>names one allocation of a handle's block: each shard hands out stamps from a counter
+ *       (never 0), so a handle kept after its block was freed does not match the stamp of whatever is there
+ *       now. An owned block's stamp names nothing a caller holds, and may outlive an allocation of it.</dd>
  *   <dt>pin</dt><dd>a reader's or writer's claim that the block's memory is not reused under it: a block
  *       with pins is never evicted, and a free of it is completed by the last unpin.</dd>
  *   <dt>live</dt><dd>handed out and neither freed nor being evicted: it can be pinned, read and touched.</dd>
  *   <dt>evicting</dt><dd>claimed by eviction (only ever with no pins): still readable, no longer pinnable.</dd>
  *   <dt>freed</dt><dd>neither live nor evicting: what {@code free} leaves; the block is released to the
  *       free lists by whoever brings its pins to 0.</dd>
- *   <dt>owned</dt><dd>handed out as a segment or an address: its owner frees it under the shard's lock with a
- *       plain store, which is safe because no handle (no stamp) of it was ever given out.</dd>
- *  * </dl>
+ *   <dt>owned</dt><dd>handed out as a segment or an address: live while its bit in the shard's owned bitmap
+ *       is set; its owner frees it under the shard's lock by clearing that bit, which is safe because no
+ *       handle (no stamp) of it was ever given out.</dd>
+ * </dl>
  * The word is written only under the shard's lock, with release stores, and read without it by optimistic
  * readers; the ordering rules are in the package documentation. CLOCK's reference bits are not here but in a
  * bitmap of their own ({@code HeapShard.markReferenced}), so that a reader never writes a header.

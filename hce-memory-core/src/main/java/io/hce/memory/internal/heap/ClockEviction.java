@@ -18,7 +18,10 @@ package io.hce.memory.internal.heap;
  * <h2>Cost</h2>
  * {@code touch} and every read cost one bit in the shard's reference bitmap, set only when not already set,
  * with no lock and no atomic.
- * A sweep step reads one header. The first two turns honour reference bits (the first may only clear them);
+ * A sweep step reads one header; at a live owned block (an address's or a segment's), none: the owned and
+ * block-start bitmaps say that it is live, unpinned and how large, and its eviction reads only the headers
+ * of free neighbours ({@code HeapShard.evictOwned}). So the walk in address order does not wait on one cache
+ * miss after another, as a walk through headers must. The first two turns honour reference bits (the first may only clear them);
  * a third, reached only when readers keep setting them again behind the hand, ignores them, so the call fails
  * only when every block is pinned. A call is O(blocks in the shard) at worst and O(1) amortised per evicted
  * block: each step clears a bit set since the hand last passed, passes a pinned block, or evicts.
@@ -36,15 +39,17 @@ final class ClockEviction implements EvictionPolicy {
         long block = hand == 0 ? HeapShard.FIRST_BLOCK : shard.blockAtOrAfter(hand);
         long turn = shard.byteSize();
         long budget = 3 * turn;
+        boolean withoutHeaders = !sink.passesHandles();
         while (budget > 0) {
             boolean lastTurn = budget <= turn; // references set again behind the hand no longer count
             if (block >= end) {
                 block = HeapShard.FIRST_BLOCK;
                 continue;
             }
-            long size = shard.sizeAt(block);
+            boolean owned = withoutHeaders && shard.isOwned(block); // live, unpinned: the bitmaps say so
+            long size = owned ? shard.sizeByStarts(block) : shard.sizeAt(block);
             budget -= size;
-            if (!shard.isUsed(block)) {
+            if (!owned && !shard.isUsed(block)) {
                 if (size >= blockSize) {
                     hand = block;
                     return block;
@@ -52,14 +57,14 @@ final class ClockEviction implements EvictionPolicy {
                 block += size;
                 continue;
             }
-            long state = shard.stateAt(block);
-            if (!BlockState.isLive(state) || BlockState.pins(state) != 0) {
+            long state = owned ? 0 : shard.stateAt(block);
+            if (!owned && (!BlockState.isLive(state) || BlockState.pins(state) != 0)) {
                 block += size;
             } else if (shard.isReferenced(block) && !lastTurn) {
                 shard.clearReferenced(block);
                 block += size;
             } else {
-                long merged = shard.evict(block, state, sink, listener);
+                long merged = owned ? shard.evictOwned(block, size, sink, listener) : shard.evict(block, state, sink, listener);
                 long mergedSize = shard.sizeAt(merged);
                 if (mergedSize >= blockSize) {
                     hand = merged;

@@ -26,7 +26,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * One shard of a {@link ShardedHeap}: Cachelot's memalloc over a part of the region, with its own lock,
- * size-class index, block-start bitmap and eviction hand.
+ * size-class index, quick lists, bitmaps and eviction hand.
  *
  * <h2>Layout</h2>
  * {@code [border | one free block | border]} at first, blocks per {@link BlockLayout}. Offsets are relative
@@ -34,7 +34,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * 31 and 32 bits.
  *
  * <h2>Allocate</h2>
- * The request plus header, rounded to a granule, is the block size {@code b}. The head of {@code b}'s own
+ * The request plus header, rounded to a granule, is the block size {@code b}. A kept block of {@code b}'s
+ * class that fits is taken first ({@link QuickLists}: one bitmap scan). Then the head of {@code b}'s own
  * class is tried first (a cache's values of one size reuse each other's blocks: one compare, no walk);
  * otherwise {@link SizeClassIndex} finds the first non-empty class whose blocks all fit (two bit scans).
  * Only if both fail is the own class's list walked for a block that fits behind its head: the bounded
@@ -43,8 +44,22 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * stamp and is unreferenced.
  *
  * <h2>Free</h2>
- * Merged at once with a free left neighbour (through its left offset) and a free right one (through its
- * size); the absorbed headers' start bits are cleared. Two free blocks are never adjacent.
+ * A freed block below 16 KiB is kept whole on a quick list (deferred coalescing, as glibc's fast bins), where
+ * the next request that fits takes it back; a shard keeps one per 2 KiB (at least 4096). Kept blocks are
+ * merged a step of {@value #FLUSH_STEP} at a time when a request finds no free block (so its pause is bounded
+ * by what it needs merged), all of them before an eviction sweep and for statistics, and one when a resize
+ * grows into it. Any other block is merged at once with a free left neighbour
+ * (through its left offset) and a free right one (through its size); the absorbed headers' start bits are
+ * cleared. Two free blocks are never adjacent.
+ *
+ * <h2>Owned blocks touch no header</h2>
+ * In a heap larger than the CPU caches, a block's header is a cache miss (glibc's chunk header is too). A
+ * block handed out as an address or a segment (owned) is therefore freed and handed out again without its
+ * header: the owned bitmap says that a live owned block starts there (the double-free check), the
+ * block-start bitmap gives its size (where the next block starts), and its quick list says its size. Its
+ * header keeps the owned state it had, which no handle can name. Only the dense bitmaps and a Java array are
+ * touched: at 1 GiB the common free and allocation of an address miss nowhere, where glibc's free misses on
+ * the chunk's header and its malloc on the tcache entry's link.
  *
  * <h2>Concurrency</h2>
  * Everything but the state word is guarded by the shard's lock, a test-and-set lock that records its
@@ -62,6 +77,7 @@ final class HeapShard {
     private static final VarHandle WORD = JAVA_INT.varHandle();
     private static final VarHandle BITS = JAVA_LONG.varHandle();
     private static final VarHandle HOLDER = FieldHandles.of(MethodHandles.lookup(), "holder", Thread.class);
+    private static final VarHandle SWEEPING = FieldHandles.of(MethodHandles.lookup(), "sweeping", boolean.class);
     private static final byte POISON = (byte) 0xDB;
     private static final long PARK_NANOS = 20_000;
     /**
@@ -69,14 +85,20 @@ final class HeapShard {
      * that a callback never waits for another shard of its own heap (two such callbacks could wait for each other).
      */
     private static final ThreadLocal<Object> IN_CALLBACK = new ThreadLocal<>();
-    /** Classes that get quick lists: block sizes below 16 KiB. */
-    private static final int QUICK_CLASSES = SizeClassIndex.classOf(16 << 10);
-    private static final int QUICK_DEPTH = 256;
+    /** Quick blocks a shard keeps at least (its limit is otherwise one per 2 KiB of shard). */
+    private static final int QUICK_FLOOR = 4096;
+    /** Quick blocks merged back per step when a request finds no free block. */
+    private static final int FLUSH_STEP = 512;
+    /** A quick entry's flag: the block's header still holds an owned block's state, so it can be handed out as one. */
+    private static final long HEADER_OWNED = QuickLists.FLAG;
+    /** Bitmap words scanned for the next block start before the size is read from the header instead. */
+    private static final int SIZE_SCAN_WORDS = 16;
 
     private final int index;
     private final MemorySegment memory;
     private final MemorySegment starts;
     private final MemorySegment refs;
+    private final MemorySegment owned;
     private final long byteSize;
     private final long rightBorder;
     private final boolean poison;
@@ -87,15 +109,20 @@ final class HeapShard {
     private final Object heap; // the shards of one heap share it: who is in whose callback
 
     /**
-     * Quick lists: blocks freed and kept whole for the next request of their class, without merging (glibc's
-     * fast bins). A quick block stays marked used, with state 0 (no stamp, so no handle names it), and counts as
-     * free. At most {@link #QUICK_DEPTH} a class (each class's list grows on demand); they are merged back
-     * ({@link #flushQuick}) before any request would fail or evict, and before statistics and tryResize need them.
+     * Blocks freed and kept whole for the next request that fits (deferred coalescing). A quick block stays
+     * marked used and counts as free. A block freed by handle has state 0 (no stamp, so no handle names it); an
+     * owned block keeps its stale owned state, which no handle can name either ({@link #HEADER_OWNED} in its
+     * entry), and its owned bit is clear. No request fails or evicts while a quick block is left (see the class
+     * documentation for when they are merged).
      */
-    private final int[][] quick = new int[QUICK_CLASSES][];
-    private final int[] quickCounts = new int[QUICK_CLASSES];
-    private long quickBytes;
-    private int quickBlocks; // read without the lock by mightFit
+    private final QuickLists quick;
+
+    /** {@link #swept}'s value when there is no such block. */
+    private static final long NO_SWEPT = -1;
+    /** Whether an eviction sweep runs ({@link #beginSweep}); read without the lock by {@link #mightFit}, a hint. */
+    private boolean sweeping;
+    /** The free block the running sweep's victims merged into, kept out of the free lists; or {@link #NO_SWEPT}. */
+    private long swept = NO_SWEPT;
 
     @SuppressWarnings("unused") // through HOLDER
     private volatile Thread holder;
@@ -118,14 +145,16 @@ final class HeapShard {
      * @param memory the shard's bytes, 16-byte aligned, at most {@link BlockLayout#MAX_SHARD_BYTES}
      * @param starts its block-start bitmap, {@link BlockLayout#bitmapBytesFor} bytes, zeroed here
      * @param refs   its reference bitmap (CLOCK's bits, by block start), as large, zeroed here
+     * @param owned  its owned bitmap (set at the start of each live owned block), as large, zeroed here
      * @param watcher checked mode: told of every block handed out and ended, and freed memory is poisoned and
      *                checked when handed out again; null otherwise
      */
     HeapShard(Object heap, int index, long regionOffset, MemorySegment memory, MemorySegment starts,
-              MemorySegment refs, Watcher watcher) {
+              MemorySegment refs, MemorySegment owned, Watcher watcher) {
         this.heap = heap;
         this.index = index;
         this.refs = refs;
+        this.owned = owned;
         this.regionOffset = regionOffset;
         this.watcher = watcher;
         boolean poison = watcher != null;
@@ -134,8 +163,10 @@ final class HeapShard {
         this.byteSize = memory.byteSize();
         this.rightBorder = byteSize - BORDER_SIZE;
         this.poison = poison;
+        this.quick = new QuickLists((int) Math.max(QUICK_FLOOR, byteSize >>> 11));
         starts.fill((byte) 0);
         refs.fill((byte) 0);
+        owned.fill((byte) 0);
         if (poison) {
             memory.fill(POISON);
         }
@@ -219,10 +250,14 @@ final class HeapShard {
      * @return the new block's handle, or 0 when no free block fits
      */
     long allocate(long blockSize, long pins) {
-        int sizeClass = SizeClassIndex.classOf(blockSize);
-        if (sizeClass < QUICK_CLASSES && quickCounts[sizeClass] != 0) {
-            long block = popQuick(sizeClass, blockSize);
-            if (block >= 0) {
+        if (quick.blocks() != 0) {
+            long entry = quick.pop(blockSize);
+            if (entry >= 0) {
+                long block = QuickLists.block(entry);
+                counted(QuickLists.size(entry)); // free becomes used
+                if (pins == 0 && (entry & HEADER_OWNED) != 0 && watcher == null) {
+                    return handOutOwnedAgain(block);
+                }
                 long handle = handOut(block, pins);
                 return watcher == null ? handle : watched(handle, pins);
             }
@@ -246,6 +281,7 @@ final class HeapShard {
         if (damaged >= 0) {
             repoison(block + HEADER_LENGTH, end);
             allocations--;
+            clearOwned(block);
             release(block);
             throw watcher.writeAfterFree(regionOffset + damaged);
         }
@@ -259,12 +295,19 @@ final class HeapShard {
         if (handle != 0) {
             return handle;
         }
-        long block = policy.makeRoom(this, blockSize, sink, listener); // allocate has flushed the quick lists
-        if (block < 0) {
-            return 0;
+        long taken;
+        flushQuick(); // the sweep must meet no kept block (one may read as a live owned block): none are left here
+        beginSweep();
+        try {
+            long block = policy.makeRoom(this, blockSize, sink, listener); // allocate has flushed the quick lists
+            if (block < 0) {
+                return 0;
+            }
+            taken = take(block, blockSize, pins);
+            policy.allocatedAt(BlockState.blockOf(taken), blockSize);
+        } finally {
+            endSweep();
         }
-        long taken = take(block, blockSize, pins);
-        policy.allocatedAt(BlockState.blockOf(taken), blockSize);
         return watcher == null ? taken : watched(taken, pins);
     }
 
@@ -283,37 +326,88 @@ final class HeapShard {
         if (poison) {
             memory.asSlice(block + HEADER_LENGTH, size - HEADER_LENGTH).fill(POISON);
         }
-        long left = block - leftOffsetAt(block);
+        return coalesce(block, size, block - leftOffsetAt(block), true);
+    }
+
+    /**
+     * Merges a block being freed (state and books done) with its free neighbours and files the result. An owned
+     * neighbour is used, so its header is not read.
+     *
+     * @param left       the block's left neighbour
+     * @param clearState whether a header merged away gets state 0 (and the poison); an owned victim's need not
+     * @return the free block it became part of
+     */
+    private long coalesce(long block, long size, long left, boolean clearState) {
         long right = block + size;
-        boolean rightFree = !isUsed(right);
-        if (!isUsed(left)) {
-            long leftSize = sizeAt(left);
-            long merged = leftSize + size + (rightFree ? sizeAt(right) : 0);
-            if (rightFree) {
-                removeFree(right, sizeAt(right));
-                absorb(right);
-            }
-            absorb(block);
-            if (SizeClassIndex.classOf(merged) != SizeClassIndex.classOf(leftSize)) {
-                removeFree(left, leftSize);
-                setSize(left, merged, false);
-                insertFree(left, merged);
-            } else {
-                setSize(left, merged, false); // grows within its class: its list place holds
-            }
-            setLeftOffset(left + merged, merged);
-            return left;
-        }
-        if (rightFree) {
+        long start = block;
+        long total = size;
+        if (!isOwned(right) && !isUsed(right)) {
             long rightSize = sizeAt(right);
-            removeFree(right, rightSize);
+            unlist(right, rightSize);
             absorb(right);
-            size += rightSize;
+            total += rightSize;
         }
-        setSize(block, size, false);
-        setLeftOffset(block + size, size);
-        insertFree(block, size);
-        return block;
+        if (!isOwned(left) && !isUsed(left)) {
+            long leftSize = sizeAt(left);
+            if (clearState) {
+                absorb(block);
+            } else {
+                clearStart(block);
+            }
+            if (!sweeping && SizeClassIndex.classOf(leftSize + total) == SizeClassIndex.classOf(leftSize)) {
+                setSize(left, leftSize + total, false); // grows within its class: its list place holds
+                setLeftOffset(left + leftSize + total, leftSize + total);
+                return left;
+            }
+            unlist(left, leftSize);
+            start = left;
+            total += leftSize;
+        }
+        setSize(start, total, false);
+        setLeftOffset(start + total, total);
+        list(start, total);
+        return start;
+    }
+
+    /**
+     * Starts an eviction sweep: from here on, the free block that victims merge into is kept out of the free
+     * lists ({@link #swept}), so that evicting a victim writes no header but the victim's and its neighbours'.
+     * In a list, that block would move to another class's list with almost every victim (a class spans 1/32 of
+     * its sizes), writing the list neighbours' headers, which lie anywhere in the shard: a cache miss or two
+     * per victim in a heap larger than the CPU caches.
+     */
+    private void beginSweep() {
+        SWEEPING.setOpaque(this, true);
+    }
+
+    /** Ends an eviction sweep: the free block it left, if any, goes into its list. */
+    private void endSweep() {
+        SWEEPING.setOpaque(this, false);
+        if (swept != NO_SWEPT) {
+            insertFree(swept, sizeAt(swept));
+            swept = NO_SWEPT;
+        }
+    }
+
+    /** Takes a free block out of its list, or out of {@link #swept}. */
+    private void unlist(long block, long size) {
+        if (block == swept) {
+            swept = NO_SWEPT;
+        } else {
+            removeFree(block, size);
+        }
+    }
+
+    /** Puts a free block into its list; during a sweep it becomes {@link #swept}, and the one before is listed. */
+    private void list(long block, long size) {
+        if (!sweeping) {
+            insertFree(block, size);
+            return;
+        }
+        if (swept != NO_SWEPT) {
+            insertFree(swept, sizeAt(swept));
+        }
+        swept = block;
     }
 
     /**
@@ -321,6 +415,7 @@ final class HeapShard {
      * cleared with a release store before the header is reused, so a racing compare-and-set fails.
      */
     void releaseOwned(long block) {
+        clearOwned(block);
         if (watcher != null) {
             watcher.ended(BlockState.handle(BlockState.stamp(stateAt(block)), index, block), regionOffset + block, false);
         }
@@ -339,8 +434,7 @@ final class HeapShard {
     private void releaseFreed(long block, boolean clearState) {
         frees++;
         long size = sizeAt(block);
-        int sizeClass = SizeClassIndex.classOf(size);
-        if (sizeClass < QUICK_CLASSES && quickCounts[sizeClass] < QUICK_DEPTH) {
+        if (keeps(size)) {
             if (clearState) {
                 STATE.setRelease(memory, block + STATE_OFFSET, 0L);
             }
@@ -348,70 +442,96 @@ final class HeapShard {
             if (poison) {
                 memory.asSlice(block + HEADER_LENGTH, size - HEADER_LENGTH).fill(POISON);
             }
-            int[] list = quick[sizeClass];
-            int count = quickCounts[sizeClass];
-            if (list == null || list.length == count) {
-                list = quick[sizeClass] = java.util.Arrays.copyOf(list == null ? new int[0] : list,
-                        Math.min(QUICK_DEPTH, Math.max(8, 2 * count)));
-            }
-            list[count] = granuleOf(block);
-            quickCounts[sizeClass] = count + 1;
-            quickBytes += size;
-            quickBlocks++;
-            usedBytes -= size;
-            freeBytes += size;
-            usedBlocks--;
+            keep(block, size, 0);
             return;
         }
         release(block);
     }
 
-    /** @return a quick block of the class with room for {@code blockSize}, taken off its list, or -1 */
-    private long popQuick(int sizeClass, long blockSize) {
-        int[] list = quick[sizeClass];
-        int count = quickCounts[sizeClass];
-        for (int i = count - 1; i >= 0; i--) {
-            long block = offsetOf(list[i]);
-            long size = sizeAt(block);
-            if (size >= blockSize) {
-                list[i] = list[count - 1];
-                quickCounts[sizeClass] = count - 1;
-                quickBytes -= size;
-                quickBlocks--;
-                usedBytes += size;
-                freeBytes -= size;
-                usedBlocks++;
-                return block;
-            }
+    /**
+     * Frees a live owned block, if the owned bitmap says one starts at {@code block}, without reading or writing
+     * its header: its size comes from the block-start bitmap, and it goes onto its quick list as it is (or is
+     * merged when the lists are full). Exact under the lock: owned bits change only under it.
+     *
+     * @param byteSize the bytes the caller says it holds (a segment's size), which must fit
+     * @return false, with nothing changed, if no live owned block of that size starts there, or in checked mode
+     *         (whose books need the header): the caller then takes the path that checks and explains
+     */
+    boolean freeOwned(long block, long byteSize) {
+        if (watcher != null || !isOwned(block)) {
+            return false;
         }
-        return -1;
+        long size = sizeByStarts(block);
+        if (byteSize > size - HEADER_LENGTH) {
+            return false;
+        }
+        clearOwned(block);
+        frees++;
+        if (keeps(size)) {
+            keep(block, size, HEADER_OWNED);
+        } else {
+            release(block);
+        }
+        return true;
+    }
+
+    /** Whether a freed block of {@code size} is kept whole: below 16 KiB, while the lists have room. */
+    private boolean keeps(long size) {
+        return QuickLists.holds(size) && quick.hasRoom();
+    }
+
+    /** Puts a freed block on its quick list: it counts as free from here on. */
+    private void keep(long block, long size, long flag) {
+        quick.push(block, size, flag);
+        usedBytes -= size;
+        freeBytes += size;
+        usedBlocks--;
+    }
+
+    /** Counts a quick block as used again: taken off its list to be handed out, or to be merged. */
+    private void counted(long size) {
+        usedBytes += size;
+        freeBytes -= size;
+        usedBlocks++;
     }
 
     /** Merges every quick block back into the free lists. */
     void flushQuick() {
-        if (quickBlocks == 0) {
-            return;
-        }
-        for (int sizeClass = 0; sizeClass < QUICK_CLASSES; sizeClass++) {
-            int[] list = quick[sizeClass];
-            for (int i = quickCounts[sizeClass] - 1; i >= 0; i--) {
-                long block = offsetOf(list[i]);
-                long size = sizeAt(block);
-                usedBytes += size; // release counts it as used becoming free; a quick block is free already
-                freeBytes -= size;
-                usedBlocks++;
-                release(block);
-            }
-            quickCounts[sizeClass] = 0;
-        }
-        quickBytes = 0;
-        quickBlocks = 0;
+        flushQuick(Integer.MAX_VALUE);
     }
 
+    /** Merges up to {@code atMost} quick blocks back into the free lists, the largest first. */
+    private void flushQuick(int atMost) {
+        for (long entry; atMost > 0 && (entry = quick.popLargest()) >= 0; atMost--) {
+            counted(QuickLists.size(entry)); // release counts it as used becoming free; a quick block is free already
+            release(QuickLists.block(entry));
+        }
+    }
+
+    /** Takes the block at {@code block} off its quick list and merges it, if it is a quick block. */
+    private void mergeIfQuick(long block) {
+        if (block >= rightBorder || isOwned(block)) {
+            return;
+        }
+        long state = stateAt(block);
+        if (state != 0 && (state & BlockState.OWNED) == 0) {
+            return; // a handle's block, live or waiting for its pins: only kept blocks have state 0 or a stale owned one
+        }
+        long size = sizeAt(block);
+        if (quick.remove(block, size)) {
+            counted(size);
+            release(block);
+        }
+    }
+
+    /**
+     * Finds a free block, merging quick blocks back a step at a time while none fits: the pause of a request
+     * that finds nothing is bounded by what it needs merged, not by how many blocks wait on quick lists.
+     */
     private long findFreeOrFlush(long blockSize) {
         long block = findFree(blockSize);
-        if (block < 0 && quickBlocks != 0) {
-            flushQuick();
+        while (block < 0 && quick.blocks() != 0) {
+            flushQuick(FLUSH_STEP);
             block = findFree(blockSize);
         }
         return block;
@@ -426,21 +546,74 @@ final class HeapShard {
     long evict(long block, long state, VictimSink sink, Object listener) {
         STATE.setRelease(memory, block + STATE_OFFSET, (state & ~BlockState.LIVE) | BlockState.EVICTING);
         long handle = BlockState.handle(BlockState.stamp(state), index, block);
-        Object outer = IN_CALLBACK.get(); // a callback of another heap, if this eviction runs inside one
-        IN_CALLBACK.set(heap);
         try {
-            sink.evicted(listener, handle, memory.address() + block + HEADER_LENGTH, sizeAt(block) - HEADER_LENGTH);
+            tell(sink, listener, handle, block, sizeAt(block));
         } catch (Throwable t) {
             STATE.setVolatile(memory, block + STATE_OFFSET, state); // nobody else changes an evicting block
             throw t;
-        } finally {
-            IN_CALLBACK.set(outer);
         }
+        clearOwned(block);
         if (watcher != null) {
             watcher.ended(handle, regionOffset + block, true);
         }
         evictions++;
         return release(block);
+    }
+
+    /**
+     * Evicts a live owned block that the owned bitmap found, reading no header: its size comes from the
+     * block-start bitmap, and whether its neighbours are free from the owned bitmap (an owned block is used)
+     * or from the sweep's own free block. An eviction sweep walks the shard in address order, so each header it
+     * read would be the next cache miss, waited for in turn; stores to headers are not waited for. Its state
+     * is not marked evicting: no handle names an owned block, and its owner, to free it, waits for the lock.
+     * In checked mode the watched path is taken ({@link #evict}).
+     *
+     * @param size its size, {@link #sizeByStarts}
+     * @return the free block it merged into
+     */
+    long evictOwned(long block, long size, VictimSink sink, Object listener) {
+        if (watcher != null) {
+            return evict(block, stateAt(block), sink, listener);
+        }
+        tell(sink, listener, BlockState.handle(0, index, block), block, size); // nothing changed if it throws
+        clearOwned(block);
+        evictions++;
+        // The victim's state is left as it is: no handle names an owned block, and its header, once merged away,
+        // loses its start bit, or, kept as the free block's header, its used flag; either makes handles refuse it.
+        // So a victim merged into the sweep's free block costs no store to its header at all.
+        usedBytes -= size;
+        freeBytes += size;
+        usedBlocks--;
+        long left = swept != NO_SWEPT && swept + sizeAt(swept) == block ? swept : leftNeighbour(block);
+        return coalesce(block, size, left, false);
+    }
+
+    /** Runs an eviction callback, marking the thread as inside one of this heap's. */
+    private void tell(VictimSink sink, Object listener, long handle, long block, long size) {
+        Object outer = IN_CALLBACK.get(); // a callback of another heap, if this eviction runs inside one
+        IN_CALLBACK.set(heap);
+        try {
+            sink.evicted(listener, handle, memory.address() + block + HEADER_LENGTH, size - HEADER_LENGTH);
+        } finally {
+            IN_CALLBACK.set(outer);
+        }
+    }
+
+    /**
+     * @return the block left of {@code block}, from the block-start bitmap within {@link #SIZE_SCAN_WORDS}
+     *         words, else from the left offset in the header
+     */
+    private long leftNeighbour(long block) {
+        long granule = (block >>> GRANULE_SHIFT) - 1;
+        long word = granule >>> 6;
+        long bits = starts.get(JAVA_LONG, word << 3) & (-1L >>> (63 - (granule & 63)));
+        for (int scanned = 0; bits == 0; scanned++) {
+            if (scanned == SIZE_SCAN_WORDS) {
+                return block - leftOffsetAt(block);
+            }
+            bits = starts.get(JAVA_LONG, --word << 3);
+        }
+        return ((word << 6) + 63 - Long.numberOfLeadingZeros(bits)) << GRANULE_SHIFT;
     }
 
     /**
@@ -464,8 +637,8 @@ final class HeapShard {
             return true;
         }
         long right = block + size;
-        if (isUsed(right) && quickBlocks != 0) {
-            flushQuick(); // the right neighbour may be a quick block
+        if (isUsed(right) && quick.blocks() != 0) {
+            mergeIfQuick(right); // the right neighbour may be a quick block
         }
         if (isUsed(right) || size + sizeAt(right) < newBlockSize) {
             return false;
@@ -542,7 +715,10 @@ final class HeapShard {
         return evictions;
     }
 
-    /** @return the payload of the largest free block, 0 when there is none */
+    /**
+     * @return the payload of the largest free block, 0 when there is none: the largest request that fits without
+     *         eviction, so the quick blocks are merged first (at most one per 2 KiB of shard, or 4096)
+     */
     long largestFreePayload() {
         flushQuick();
         int sizeClass = classes.highestNonEmptyClass();
@@ -563,7 +739,7 @@ final class HeapShard {
      * none did at some moment during the call.
      */
     boolean mightFit(long blockSize) {
-        if (quickBlocks != 0) {
+        if (quick.blocks() != 0 || (boolean) SWEEPING.getOpaque(this)) { // a sweep's free block is in no list
             return true;
         }
         int sizeClass = classes.highestNonEmptyClass();
@@ -800,25 +976,38 @@ final class HeapShard {
                 || !isStart(0) || !isStart(rightBorder)) {
             return "border blocks damaged";
         }
-        java.util.Set<Long> quickListed = new java.util.HashSet<>();
-        long quickListedBytes = 0;
-        for (int sizeClass = 0; sizeClass < QUICK_CLASSES; sizeClass++) {
-            for (int i = 0; i < quickCounts[sizeClass]; i++) {
-                long block = offsetOf(quick[sizeClass][i]);
-                if (!quickListed.add(block) || SizeClassIndex.classOf(sizeAt(block)) != sizeClass) {
-                    return "quick list of class " + sizeClass + ": block at " + block + " listed twice or misfiled";
-                }
-                quickListedBytes += sizeAt(block);
-            }
+        if (sweeping || swept != NO_SWEPT) {
+            return "an eviction sweep's state was left behind";
         }
-        if (quickListed.size() != quickBlocks || quickListedBytes != quickBytes) {
-            return "quick lists hold " + quickListed.size() + " blocks of " + quickListedBytes + " bytes, books say "
-                    + quickBlocks + " of " + quickBytes;
+        String quickLists = quick.check();
+        if (quickLists != null) {
+            return quickLists;
+        }
+        java.util.Set<Long> quickListed = new java.util.HashSet<>();
+        String[] broken = new String[1];
+        quick.forEach(entry -> {
+            long block = QuickLists.block(entry);
+            long state = stateAt(block);
+            boolean ownedHeader = (entry & HEADER_OWNED) != 0;
+            if (broken[0] != null) {
+                return;
+            }
+            if (!quickListed.add(block) || QuickLists.size(entry) != sizeAt(block) || !isStart(block) || !isUsed(block)) {
+                broken[0] = "quick block at " + block + ": listed twice, not a used block, or listed with the wrong size";
+            } else if (isOwned(block) || (ownedHeader ? !BlockState.isLive(state) || (state & BlockState.OWNED) == 0
+                    || BlockState.pins(state) != 0 || (state & BlockState.EVICTING) != 0 : state != 0)) {
+                broken[0] = "quick block at " + block + ": owned bit set, or state " + Long.toHexString(state)
+                        + " does not match its entry";
+            }
+        });
+        if (broken[0] != null) {
+            return broken[0];
         }
         long quickWalked = 0;
         long walkedUsed = 0;
         long walkedFree = 0;
         long usedCount = 0;
+        long ownedCount = 0;
         long freeCount = 0;
         long previousSize = BORDER_SIZE;
         boolean previousFree = false;
@@ -842,17 +1031,22 @@ final class HeapShard {
             if (free) {
                 walkedFree += size;
                 freeCount++;
-            } else if (stateAt(block) == 0) {
-                if (!quickListed.remove(block)) {
-                    return where + ": used block with no stamp, not in a quick list";
-                }
+            } else if (quickListed.remove(block)) {
                 walkedFree += size;
                 quickWalked++;
             } else {
                 long state = stateAt(block);
+                if (state == 0) {
+                    return where + ": used block with no stamp, not in a quick list";
+                }
                 if ((state & BlockState.EVICTING) != 0 || BlockState.isReleasable(state)) {
                     return where + ": used block in state " + Long.toHexString(state);
                 }
+                boolean ownedState = (state & BlockState.OWNED) != 0;
+                if (isOwned(block) != ownedState) {
+                    return where + ": owned bit " + isOwned(block) + " for a block in state " + Long.toHexString(state);
+                }
+                ownedCount += ownedState ? 1 : 0;
                 walkedUsed += size;
                 usedCount++;
             }
@@ -865,6 +1059,13 @@ final class HeapShard {
         }
         if (!quickListed.isEmpty()) {
             return "quick lists hold blocks that are not in the chain: " + quickListed;
+        }
+        long ownedBits = 0;
+        for (long word = 0; word < owned.byteSize(); word += 8) {
+            ownedBits += Long.bitCount(owned.get(JAVA_LONG, word));
+        }
+        if (ownedBits != ownedCount) {
+            return "owned bitmap has " + ownedBits + " bits for " + ownedCount + " owned blocks";
         }
         if (walkedUsed != usedBytes || walkedFree != freeBytes || usedCount != usedBlocks) {
             return "accounting: walked " + walkedUsed + " used / " + walkedFree + " free bytes in " + usedCount
@@ -926,7 +1127,7 @@ final class HeapShard {
         long size = sizeAt(block);
         long rest = size - blockSize;
         if (rest < MIN_BLOCK_SIZE) {
-            removeFree(block, size);
+            unlist(block, size);
             long handle = handOut(block, pins); // the stamp before the used flag (rule 2)
             WORD.setRelease(memory, block + SIZE_AND_USED_OFFSET, (int) size | USED_FLAG);
             usedBytes += size;
@@ -934,10 +1135,10 @@ final class HeapShard {
             usedBlocks++;
             return handle;
         }
-        if (SizeClassIndex.classOf(rest) != SizeClassIndex.classOf(size)) {
-            removeFree(block, size);
+        if (block == swept || SizeClassIndex.classOf(rest) != SizeClassIndex.classOf(size)) {
+            unlist(block, size);
             setSize(block, rest, false);
-            insertFree(block, rest);
+            list(block, rest);
         } else {
             setSize(block, rest, false);
         }
@@ -953,14 +1154,34 @@ final class HeapShard {
         return handle;
     }
 
-    /** Gives a block being handed out (from the free lists or a quick list) a new stamp and its first pins. */
+    /**
+     * Gives a block being handed out (from the free lists or a quick list) a new stamp and its first pins; with
+     * none, it is owned, and its owned bit is set.
+     */
     private long handOut(long block, long pins) {
         clearReferenced(block);
         int stamp = nextStamp();
         STATE.setRelease(memory, block + STATE_OFFSET, BlockState.live(stamp, pins));
         VarHandle.storeStoreFence(); // the new stamp is seen before the new owner's payload (optimistic reads)
+        if (pins == 0) {
+            markOwned(block);
+        }
         allocations++;
         return BlockState.handle(stamp, index, block);
+    }
+
+    /**
+     * Hands a quick block whose header still holds an owned state out as an owned block again, without
+     * touching the header: that state names nothing a caller's handle could (an owned block's stamp reaches a
+     * caller only as an eviction victim's, and the victim's state is cleared before any reuse).
+     *
+     * @return its handle, with stamp 0: an owned block's handle says only where it is
+     */
+    private long handOutOwnedAgain(long block) {
+        clearReferenced(block);
+        markOwned(block);
+        allocations++;
+        return BlockState.handle(0, index, block);
     }
 
     private int nextStamp() {
@@ -1054,6 +1275,44 @@ final class HeapShard {
         long granule = block >>> GRANULE_SHIFT;
         long word = (granule >>> 6) << 3;
         BITS.setRelease(starts, word, starts.get(JAVA_LONG, word) | (1L << (granule & 63)));
+    }
+
+    /**
+     * @return whether a live owned block starts at {@code block}, any granule of the shard; exact under the lock,
+     *         and for the block's owner
+     */
+    boolean isOwned(long block) {
+        long granule = block >>> GRANULE_SHIFT;
+        return ((long) BITS.getAcquire(owned, (granule >>> 6) << 3) & (1L << (granule & 63))) != 0;
+    }
+
+    private void markOwned(long block) {
+        long granule = block >>> GRANULE_SHIFT;
+        long word = (granule >>> 6) << 3;
+        BITS.setRelease(owned, word, owned.get(JAVA_LONG, word) | (1L << (granule & 63)));
+    }
+
+    private void clearOwned(long block) {
+        long granule = block >>> GRANULE_SHIFT;
+        long word = (granule >>> 6) << 3;
+        owned.set(JAVA_LONG, word, owned.get(JAVA_LONG, word) & ~(1L << (granule & 63)));
+    }
+
+    /**
+     * @return the size of the block at {@code block}, from where the next block starts in the block-start bitmap
+     *         (a dense line, where the header may be a cache miss); from the header past {@link #SIZE_SCAN_WORDS}
+     */
+    long sizeByStarts(long block) {
+        long granule = (block >>> GRANULE_SHIFT) + 1;
+        long word = granule >>> 6;
+        long bits = starts.get(JAVA_LONG, word << 3) & (-1L << (granule & 63));
+        for (int scanned = 0; bits == 0; scanned++) {
+            if (scanned == SIZE_SCAN_WORDS) {
+                return sizeAt(block);
+            }
+            bits = starts.get(JAVA_LONG, ++word << 3);
+        }
+        return (((word << 6) + Long.numberOfTrailingZeros(bits)) << GRANULE_SHIFT) - block;
     }
 
     private void clearStart(long block) {

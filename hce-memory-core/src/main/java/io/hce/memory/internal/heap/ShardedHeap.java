@@ -52,6 +52,8 @@ public final class ShardedHeap {
 
     /** Shards are at least this large when a heap is cut for concurrency (not when cut for size). */
     static final long MIN_SHARD_BYTES = 4L << 20;
+    /** Each shard's bitmaps beside the region: block starts, reference bits, owned blocks ({@link BlockLayout}). */
+    private static final long BITMAPS_PER_SHARD = 3;
 
     private final HeapShard[] shards;
     private final int mask;
@@ -75,9 +77,10 @@ public final class ShardedHeap {
         long bitmapBytes = BlockLayout.bitmapBytesFor(shardBytes);
         long bitmaps = regionBytesRounded(capacity);
         for (int i = 0; i < shardCount; i++) {
+            long shardBitmaps = bitmaps + BITMAPS_PER_SHARD * i * bitmapBytes;
             shards[i] = new HeapShard(this, i, i * shardBytes, memory.asSlice(i * shardBytes, shardBytes),
-                    memory.asSlice(bitmaps + 2L * i * bitmapBytes, bitmapBytes),
-                    memory.asSlice(bitmaps + (2L * i + 1) * bitmapBytes, bitmapBytes), watcher);
+                    memory.asSlice(shardBitmaps, bitmapBytes), memory.asSlice(shardBitmaps + bitmapBytes, bitmapBytes),
+                    memory.asSlice(shardBitmaps + 2 * bitmapBytes, bitmapBytes), watcher);
         }
         this.maxPayload = HeapShard.maxPayloadFor(shardBytes);
     }
@@ -102,7 +105,8 @@ public final class ShardedHeap {
 
     /** @return the bytes of native memory a heap of {@code capacity} in {@code shardCount} shards takes */
     public static long bytesFor(long capacity, int shardCount) {
-        return regionBytesRounded(capacity) + 2L * shardCount * BlockLayout.bitmapBytesFor(shardBytesFor(capacity, shardCount));
+        return regionBytesRounded(capacity)
+                + BITMAPS_PER_SHARD * shardCount * BlockLayout.bitmapBytesFor(shardBytesFor(capacity, shardCount));
     }
 
     /** @return the largest payload a heap of {@code capacity} in {@code shardCount} shards can hand out */
@@ -314,18 +318,19 @@ public final class ShardedHeap {
 
     /**
      * Frees an owned block (one handed out as a segment or an address, whose stamp nobody else has), under its
-     * shard's lock, with the checks of {@link #liveHandleAt}: no compare-and-set, the lock orders it.
+     * shard's lock: no compare-and-set, the lock orders it. A live owned block of that size is found by the
+     * owned bitmap; anything else gets the checks of {@link #liveHandleAt}, which say what is wrong.
      *
-     * @return the block's handle, stale now
      * @throws IllegalStateException also if the block was handed out as a handle
      */
-    public long freeOwned(long payloadOffset, long byteSize) {
+    public void freeOwned(long payloadOffset, long byteSize) {
         HeapShard shard = shardAt(payloadOffset);
+        long block = payloadOffset - BlockLayout.HEADER_LENGTH - (long) shard.index() * shardBytes;
         shard.lock();
         try {
-            long handle = locate(shard, payloadOffset, byteSize, true);
-            shard.releaseOwned(BlockState.blockOf(handle));
-            return handle;
+            if (!shard.freeOwned(block, byteSize)) {
+                shard.releaseOwned(BlockState.blockOf(locate(shard, payloadOffset, byteSize, true)));
+            }
         } finally {
             shard.unlock();
         }
@@ -364,6 +369,9 @@ public final class ShardedHeap {
             throw new IllegalStateException("double free: the block at offset " + header + (state == 0 ? " is free already"
                     : (state & BlockState.EVICTING) != 0 ? " is being evicted" : " was freed already and waits for its pins"));
         }
+        if ((state & BlockState.OWNED) != 0 && !shard.isOwned(block)) { // kept for reuse, its old state left in place
+            throw new IllegalStateException("double free: the block at offset " + header + " is free already");
+        }
         long capacity = (word & BlockLayout.SIZE_MASK) - BlockLayout.HEADER_LENGTH;
         if (byteSize > capacity) {
             throw new IllegalArgumentException("not a block of this heap: " + byteSize + " bytes do not fit the "
@@ -391,7 +399,9 @@ public final class ShardedHeap {
                 throw new IllegalStateException("only a block handed out as a segment can be resized: readers of a"
                         + " handle's block may be reading past a new end");
             }
-            return BlockState.isLive(state) && shard.tryResize(block, HeapShard.blockSizeFor(newByteSize));
+            // the owned bit, not the state, says whether it is still live: a block kept for reuse keeps its state
+            return BlockState.isLive(state) && shard.isOwned(block)
+                    && shard.tryResize(block, HeapShard.blockSizeFor(newByteSize));
         } finally {
             shard.unlock();
         }

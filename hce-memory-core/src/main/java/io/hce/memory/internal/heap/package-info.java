@@ -4,7 +4,7 @@
  *
  * <pre>
  *   ShardedHeap ── the sharing protocol (handles, pins, optimistic reads), shard choice, good fit across shards
- *      └── HeapShard ×n ── blocks per BlockLayout, a lock, a block-start bitmap, counters
+ *      └── HeapShard ×n ── blocks per BlockLayout, a lock, bitmaps (starts, references, owned), quick lists, counters
  *             ├── SizeClassIndex: (first level, second level) → free list head, with two levels of bitmaps
  *             └── EvictionPolicy (ClockEviction): which used blocks to evict, a hand in address order
  *   BlockState ── the state word of a used block and the handle format
@@ -16,14 +16,20 @@
  * <ol>
  *   <li><b>The shard lock</b> ({@code HeapShard.lock}) is acquired by a compare-and-set of its holder and
  *       released by a release store: everything written under it is seen by the next holder. Headers, state
- *       words included, are written only under it: allocation, free, pin, unpin, eviction, resize.</li>
+ *       words included, and the owned bitmap are written only under it: allocation, free, pin, unpin,
+ *       eviction, resize. An owned block's owner reads its owned bit without the lock (to find the block of a
+ *       segment it holds): the bit was set before the block was handed to it, and only its free or its
+ *       eviction clears it, both under the lock. The owned bit, not the state, says whether an owned block is
+ *       live: freed onto a quick list it keeps its state, and handed out again from one it gets none new, since
+ *       no handle a caller holds names an owned block's stamp (rules 2 and 3 are for handles' blocks).</li>
  *   <li><b>Publication of a block</b>: the holder writes a new block's state (its stamp) with a release store
  *       followed by a store-store fence, then its used flag and start bit, each with a release store. Readers
  *       without the lock load the start bit and the used flag with acquire before the state: a thread that
  *       sees a header as a used block's sees its new stamp, and the new owner's payload comes after both.</li>
  *   <li><b>Retirement of a block</b>: before any byte of a released block changes (poison, merge, links), its
  *       state is set to 0 with a release store; a header merged away gets state 0 and loses its start bit; a
- *       free block's links never read as a live, readable or pinned state ({@code BlockLayout}).</li>
+ *       free block's links never read as a live, readable or pinned state ({@code BlockLayout}). A block freed by
+ *       handle onto a quick list gets state 0 as well.</li>
  *   <li><b>Optimistic reads</b> ({@code HeapShard.read}) load the start bit, the used flag and the state, copy,
  *       issue a load-load fence, and load them again. A block retired or reused between the two loads fails
  *       the second (rules 2 and 3), so a read that returns true copied the block's own bytes. Readers write
@@ -32,8 +38,8 @@
  *       cleared by the eviction hand under the lock. A race may lose or keep a bit: CLOCK's accuracy, never
  *       memory safety, is at stake, as the bitmap holds nothing else.</li>
  *   <li><b>Hints</b>: {@code HeapShard.mightFit} reads the size-class bitmaps and the quick-list count without
- *       the lock. It is used only to pass shards by; a shard it passes had no fitting block at some moment
- *       during the call.</li>
+ *       the lock, and whether an eviction sweep runs (whose free block is in no list). It is used only to pass
+ *       shards by; a shard it passes had no fitting block at some moment during the call.</li>
  * </ol>
  */
 package io.hce.memory.internal.heap;

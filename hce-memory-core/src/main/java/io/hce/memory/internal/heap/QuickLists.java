@@ -1,0 +1,225 @@
+package io.hce.memory.internal.heap;
+
+import java.util.Arrays;
+import java.util.function.LongConsumer;
+
+/**
+ * A shard's quick lists: freed blocks below {@value #LIMIT_BYTES} bytes kept whole, one list per exact block
+ * size, for the next request that fits them (deferred coalescing, as glibc's fast bins and tcache). Guarded by
+ * the shard's lock, as all of the shard but its state words.
+ *
+ * <h2>Why by exact size</h2>
+ * A request takes the smallest kept block of at least its size within its {@link SizeClassIndex} class (so no
+ * more than 1/32 larger): one scan of a 1024-bit bitmap of non-empty lists, never a walk of a list. A list per
+ * class instead would hold blocks smaller than some of its requests, and finding one that fits would mean
+ * looking through them.
+ *
+ * <h2>Entries</h2>
+ * <pre>
+ *   entry   63                     32 31  30        26 25                     0
+ *          +-------------------------+---+------------+------------------------+
+ *          |   block size (bytes)    | F |     0      | granule within shard   |     F: the caller's flag
+ *          +-------------------------+---+------------+------------------------+
+ * </pre>
+ * A list stores the low 32 bits; the size is the list's. Nothing here reads or writes a block: the entries are
+ * all that is touched, so a large heap's cold headers stay cold.
+ *
+ * <h2>Java heap</h2>
+ * A list grows by doubling, and keeps its length when it empties (a list that fills and empties round after
+ * round allocates nothing). When all lists together would pass twice the limit's entries (plus 8 a list),
+ * every list is trimmed to what it holds first: with a shard's limit of one block per 2 KiB, the lists take at
+ * most 4 bytes per KiB of shard, and 32 KiB.
+ */
+final class QuickLists {
+
+    /** Blocks below this size are kept. */
+    static final int LIMIT_BYTES = 16 << 10;
+    /** The caller's flag in an entry (bit 31). */
+    static final long FLAG = 1L << 31;
+    private static final int LISTS = LIMIT_BYTES >>> BlockLayout.GRANULE_SHIFT;
+    private static final int MIN_LENGTH = 8;
+
+    private final int[][] lists = new int[LISTS][];
+    private final int[] counts = new int[LISTS];
+    private final long[] nonEmpty = new long[LISTS >>> 6];
+    private final int limit;
+    /** The most entries all lists may have room for (see {@link #grow}). */
+    private final long maxLength;
+    private long totalLength;
+    private long bytes;
+    private int blocks; // read without the lock by HeapShard.mightFit, a hint
+
+    /** @param limit the most blocks kept at once */
+    QuickLists(int limit) {
+        this.limit = limit;
+        this.maxLength = 2L * limit + (long) MIN_LENGTH * LISTS;
+    }
+
+    /** @return whether a block of {@code size} bytes is kept on a quick list when there is room */
+    static boolean holds(long size) {
+        return size < LIMIT_BYTES;
+    }
+
+    /** @return whether one more block can be kept */
+    boolean hasRoom() {
+        return blocks < limit;
+    }
+
+    int blocks() {
+        return blocks;
+    }
+
+    long bytes() {
+        return bytes;
+    }
+
+    /**
+     * Keeps a block.
+     *
+     * @param size a size that {@link #holds}
+     * @param flag 0 or {@link #FLAG}, given back with the block
+     */
+    void push(long block, long size, long flag) {
+        int list = (int) (size >>> BlockLayout.GRANULE_SHIFT);
+        int[] entries = lists[list];
+        int count = counts[list];
+        if (entries == null || entries.length == count) {
+            entries = grow(list, Math.max(MIN_LENGTH, 2 * count));
+        }
+        entries[count] = (int) (flag | (block >>> BlockLayout.GRANULE_SHIFT));
+        counts[list] = count + 1;
+        if (count == 0) {
+            nonEmpty[list >>> 6] |= 1L << list;
+        }
+        bytes += size;
+        blocks++;
+    }
+
+    /**
+     * @param size a block size
+     * @return the entry of the smallest kept block of at least {@code size} bytes and of {@code size}'s class,
+     *         taken off its list; or -1
+     */
+    long pop(long size) {
+        if (!holds(size)) {
+            return -1;
+        }
+        int first = (int) (size >>> BlockLayout.GRANULE_SHIFT);
+        int last = (int) Math.min(LISTS - 1, SizeClassIndex.largestSizeIn(SizeClassIndex.classOf(size)) >>> BlockLayout.GRANULE_SHIFT);
+        int word = first >>> 6;
+        long bits = nonEmpty[word] & (-1L << first);
+        while (bits == 0) {
+            if (++word > last >>> 6) {
+                return -1;
+            }
+            bits = nonEmpty[word];
+        }
+        int list = (word << 6) + Long.numberOfTrailingZeros(bits);
+        return list > last ? -1 : take(list);
+    }
+
+    /** @return the entry of a kept block of the largest size kept, taken off its list; or -1 when none is kept */
+    long popLargest() {
+        for (int word = nonEmpty.length - 1; word >= 0; word--) {
+            if (nonEmpty[word] != 0) {
+                return take((word << 6) + 63 - Long.numberOfLeadingZeros(nonEmpty[word]));
+            }
+        }
+        return -1;
+    }
+
+    /** @return whether the block at {@code block}, of {@code size} bytes, was kept (and is no longer) */
+    boolean remove(long block, long size) {
+        if (!holds(size)) {
+            return false;
+        }
+        int list = (int) (size >>> BlockLayout.GRANULE_SHIFT);
+        int granule = (int) (block >>> BlockLayout.GRANULE_SHIFT);
+        int[] entries = lists[list];
+        for (int i = 0; i < counts[list]; i++) {
+            if ((entries[i] & BlockState.GRANULE_MASK) == granule) {
+                int last = counts[list] - 1;
+                int found = entries[i];
+                entries[i] = entries[last];
+                entries[last] = found; // take() hands out the last one
+                take(list);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Gives every entry to {@code action}, for verification. */
+    void forEach(LongConsumer action) {
+        for (int list = 0; list < LISTS; list++) {
+            for (int i = 0; i < counts[list]; i++) {
+                action.accept(entry(list, lists[list][i]));
+            }
+        }
+    }
+
+    /** @return null when the bitmap agrees with the lists and the books with both, else what disagrees */
+    String check() {
+        long counted = 0;
+        long countedBytes = 0;
+        for (int list = 0; list < LISTS; list++) {
+            if ((counts[list] != 0) != ((nonEmpty[list >>> 6] & (1L << list)) != 0)) {
+                return "quick list of " + ((long) list << BlockLayout.GRANULE_SHIFT) + "-byte blocks: bitmap disagrees";
+            }
+            counted += counts[list];
+            countedBytes += (long) counts[list] * ((long) list << BlockLayout.GRANULE_SHIFT);
+        }
+        if (counted > limit) {
+            return "quick lists hold " + counted + " blocks, more than their limit of " + limit;
+        }
+        return counted == blocks && countedBytes == bytes ? null
+                : "quick lists hold " + counted + " blocks of " + countedBytes + " bytes, books say " + blocks + " of " + bytes;
+    }
+
+    /** @return the block of an entry: its offset in the shard */
+    static long block(long entry) {
+        return (entry & BlockState.GRANULE_MASK) << BlockLayout.GRANULE_SHIFT;
+    }
+
+    /** @return the block size of an entry */
+    static long size(long entry) {
+        return entry >>> 32;
+    }
+
+    /**
+     * Gives a list room for {@code length} entries; when all lists' lengths would pass {@link #maxLength}, trims
+     * every list to what it holds first. So the lists never take more than twice the limit's entries plus
+     * {@value #MIN_LENGTH} a list, and a list that fills and empties round after round keeps its length.
+     */
+    private int[] grow(int list, int length) {
+        int[] entries = lists[list];
+        int old = entries == null ? 0 : entries.length;
+        if (totalLength - old + length > maxLength) {
+            for (int other = 0; other < LISTS; other++) {
+                if (other != list && lists[other] != null && lists[other].length > Math.max(MIN_LENGTH, counts[other])) {
+                    totalLength -= lists[other].length;
+                    lists[other] = Arrays.copyOf(lists[other], Math.max(MIN_LENGTH, counts[other]));
+                    totalLength += lists[other].length;
+                }
+            }
+        }
+        totalLength += length - old;
+        return lists[list] = Arrays.copyOf(entries == null ? new int[0] : entries, length);
+    }
+
+    private long take(int list) {
+        int count = counts[list] - 1;
+        counts[list] = count;
+        if (count == 0) {
+            nonEmpty[list >>> 6] &= ~(1L << list);
+        }
+        long size = (long) list << BlockLayout.GRANULE_SHIFT;
+        bytes -= size;
+        blocks--;
+        return entry(list, lists[list][count]);
+    }
+
+    private static long entry(int list, int low) {
+        return ((long) list << BlockLayout.GRANULE_SHIFT) << 32 | Integer.toUnsignedLong(low);
+    }
+}
