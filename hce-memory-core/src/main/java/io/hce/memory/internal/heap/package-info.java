@@ -29,7 +29,10 @@
  *   <li><b>Retirement of a block</b>: before any byte of a released block changes (poison, merge, links), its
  *       state is set to 0 with a release store; a header merged away gets state 0 and loses its start bit; a
  *       free block's links never read as a live, readable or pinned state ({@code BlockLayout}). A block freed by
- *       handle onto a quick list gets state 0 as well.</li>
+ *       handle onto a quick list gets state 0 as well. An owned victim of an eviction sweep keeps its state:
+ *       merged away it has lost its start bit, and kept as the sweep's free block it has lost its used flag
+ *       until the sweep lists it (which writes its links over the state), either of which handles check
+ *       before the state; no handle names an owned block's stamp in any case.</li>
  *   <li><b>Optimistic reads</b> ({@code HeapShard.read}) load the start bit, the used flag and the state, copy,
  *       issue a load-load fence, and load them again. A block retired or reused between the two loads fails
  *       the second (rules 2 and 3), so a read that returns true copied the block's own bytes. Readers write

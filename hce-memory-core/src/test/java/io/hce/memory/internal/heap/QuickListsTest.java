@@ -63,37 +63,53 @@ class QuickListsTest {
         assertNull(quick.check());
     }
 
+    /** Each size in turn fills the lists and keeps a few: trimming must keep those, and bound the room. */
     @Test
-    void theListsNeverTakeMoreThanTwiceTheLimitOfEntries() {
+    void theListsNeverTakeMoreThanTwiceTheLimitOfEntriesAndTrimmingKeepsWhatTheyHold() {
         QuickLists lists = new QuickLists(10_000);
-        for (int size = 32; size < 16384; size += 16) { // each size in turn fills the lists, then empties them
-            for (int i = 0; i < 10_000; i++) {
-                lists.push((i + 1L) << 4, size, 0);
+        java.util.Set<Long> kept = new java.util.HashSet<>();
+        long nextBlock = 1;
+        for (int size = 32; size < 16384 && lists.hasRoom(); size += 16 * 97) {
+            List<Long> pushed = new ArrayList<>();
+            while (lists.hasRoom()) {
+                long block = nextBlock++ << 4;
+                lists.push(block, size, 0);
+                pushed.add(block);
             }
-            for (int i = 0; i < 10_000; i++) {
-                lists.pop(size);
+            for (int i = 0; i < pushed.size() - 10; i++) {
+                kept.add(pushed.get(i));
+                assertTrue(pushed.contains(QuickLists.block(lists.pop(size))));
             }
             long length = 0;
             for (int[] list : PrivateFields.read(lists, "lists", int[][].class)) {
                 length += list == null ? 0 : list.length;
             }
             assertTrue(length <= 2 * 10_000 + 8 * 1024, "entries' room after " + size + "-byte blocks: " + length);
+            assertNull(lists.check());
         }
+        java.util.Set<Long> left = new java.util.HashSet<>();
+        for (long entry; (entry = lists.popLargest()) >= 0; ) {
+            assertTrue(left.add(QuickLists.block(entry)), "each block once");
+        }
+        assertTrue(left.size() >= 100, "the few of each size were kept through the trims: " + left.size());
         assertNull(lists.check());
     }
 
-    /** Against a model (a sorted multiset of sizes per block), with a printed, replayable seed. */
+    /**
+     * Against a model (a sorted multiset of sizes per block), with a printed, replayable seed. The limit is small
+     * and the sizes mixed, so that lists are trimmed while others hold blocks.
+     */
     @Test
     void randomPushesAndPopsAgreeWithAModel() {
         long seed = Long.getLong("hce.test.seed", System.nanoTime());
         System.out.println("QuickListsTest seed " + seed);
         SplittableRandom random = new SplittableRandom(seed);
-        QuickLists lists = new QuickLists(1 << 20);
+        QuickLists lists = new QuickLists(64);
         TreeMap<Long, List<Long>> model = new TreeMap<>();
         long nextBlock = 1;
         for (int step = 0; step < 100_000; step++) {
-            long size = (1 + random.nextInt(1023)) * 16L;
-            if (random.nextBoolean()) {
+            long size = (1 + random.nextInt(random.nextBoolean() ? 8 : 1023)) * 16L;
+            if (random.nextBoolean() && lists.hasRoom()) {
                 long block = nextBlock++ << 4;
                 lists.push(block, size, 0);
                 model.computeIfAbsent(size, s -> new ArrayList<>()).add(block);
