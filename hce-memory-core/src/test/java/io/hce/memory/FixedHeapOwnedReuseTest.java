@@ -55,7 +55,9 @@ class FixedHeapOwnedReuseTest {
     void aSegmentOnAQuickListCannotBeTouchedFreedOrResized() {
         MemorySegment segment = heap.allocate(100);
         heap.free(segment);
-        assertThrows(IllegalStateException.class, () -> heap.touch(segment));
+        IllegalStateException touched = assertThrows(IllegalStateException.class, () -> heap.touch(segment));
+        assertTrue(touched.getMessage().endsWith("is free already (freed, or evicted)")
+                && !touched.getMessage().contains("double free"), "a touch is not a free: " + touched.getMessage());
         assertThrows(IllegalStateException.class, () -> heap.free(segment));
         assertThrows(IllegalStateException.class, () -> heap.tryResize(segment, 50));
         heap.verify();

@@ -369,8 +369,9 @@ public final class ShardedHeap {
             throw new IllegalStateException("double free: the block at offset " + header + (state == 0 ? " is free already"
                     : (state & BlockState.EVICTING) != 0 ? " is being evicted" : " was freed already and waits for its pins"));
         }
-        if ((state & BlockState.OWNED) != 0 && !shard.isOwned(block)) { // kept for reuse, its old state left in place
-            throw new IllegalStateException("double free: the block at offset " + header + " is free already");
+        if ((state & BlockState.OWNED) != 0 && !shard.isOwned(block)) { // kept for reuse, or evicted: its state left
+            throw new IllegalStateException((ownedOnly ? "double free: " : "") + "the block at offset " + header
+                    + " is free already (freed, or evicted)");
         }
         long capacity = (word & BlockLayout.SIZE_MASK) - BlockLayout.HEADER_LENGTH;
         if (byteSize > capacity) {
@@ -395,13 +396,16 @@ public final class ShardedHeap {
         try {
             long block = BlockState.blockOf(handle);
             long state = shard.validState(block, BlockState.stampOf(handle));
+            // the owned bit, not the state, says whether it is still live: a block kept for reuse keeps its state
+            if (state == 0 || (state & BlockState.OWNED) != 0 && !shard.isOwned(block)) {
+                throw new IllegalStateException("the block at offset " + (payloadOffset(handle) - BlockLayout.HEADER_LENGTH)
+                        + " was freed or evicted by another thread before it could be resized");
+            }
             if ((state & BlockState.OWNED) == 0) {
                 throw new IllegalStateException("only a block handed out as a segment can be resized: readers of a"
                         + " handle's block may be reading past a new end");
             }
-            // the owned bit, not the state, says whether it is still live: a block kept for reuse keeps its state
-            return BlockState.isLive(state) && shard.isOwned(block)
-                    && shard.tryResize(block, HeapShard.blockSizeFor(newByteSize));
+            return BlockState.isLive(state) && shard.tryResize(block, HeapShard.blockSizeFor(newByteSize));
         } finally {
             shard.unlock();
         }

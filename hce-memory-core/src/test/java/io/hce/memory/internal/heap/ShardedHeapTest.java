@@ -7,7 +7,8 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
@@ -35,7 +36,8 @@ class ShardedHeapTest {
         long offset = heap.payloadOffset(handle);
         long found = heap.liveHandleAt(offset, 100);  // tryResize's lookup, before it takes the lock
         heap.freeOwned(offset, 100);                  // another thread's free wins the lock
-        assertFalse(heap.tryResize(found, 16), "the block is free: nothing to resize");
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> heap.tryResize(found, 16));
+        assertTrue(e.getMessage().contains("freed or evicted"), e.getMessage());
         assertNull(heap.verify());
         long again = heap.allocate(100, 0);
         long other = heap.allocate(64, 0);
