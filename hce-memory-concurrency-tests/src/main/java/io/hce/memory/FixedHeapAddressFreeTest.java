@@ -42,24 +42,14 @@ public class FixedHeapAddressFreeTest {
 
         @Arbiter
         public void giveBack(III_Result r) {
-            boolean clean;
-            try {
-                heap.verify();
+            r.r3 = settled(heap, () -> {
                 long again = heap.allocateAddress(1000); // the block, kept for reuse
                 long other = heap.allocateAddress(1000); // from F: the block is not handed out twice
-                clean = again == block && other != block;
                 heap.freeAddress(again);
                 heap.freeAddress(other);
                 heap.freeAddress(top);
-                clean &= freed(heap, block) == 0;
-                heap.verify();
-                clean &= heap.statistics().usedBytes() == 0;
-            } catch (RuntimeException e) {
-                clean = false;
-            } finally {
-                heap.close();
-            }
-            r.r3 = clean ? 1 : 0;
+                return again == block && other != block && freed(heap, block) == 0;
+            });
         }
     }
 
@@ -94,20 +84,29 @@ public class FixedHeapAddressFreeTest {
         @Arbiter
         public void giveBack(III_Result r) {
             r.r2 = evicted == block ? 1 : 0;
-            boolean clean;
-            try {
-                clean = evicted == 0 || evicted == block;
-                heap.verify();
+            r.r3 = settled(heap, () -> {
                 heap.freeAddress(taken);
                 heap.freeAddress(top);
-                heap.verify();
-                clean &= heap.statistics().usedBytes() == 0;
-            } catch (RuntimeException e) {
-                clean = false;
-            } finally {
-                heap.close();
-            }
-            r.r3 = clean ? 1 : 0;
+                return evicted == 0 || evicted == block;
+            });
+        }
+    }
+
+    /**
+     * Checks the heap, gives back what is left with {@code giveBack}, checks it again and closes it.
+     *
+     * @return 1 if the heap was consistent before and empty after, and {@code giveBack} found what it expected
+     */
+    static int settled(FixedHeap heap, java.util.function.BooleanSupplier giveBack) {
+        try {
+            heap.verify();
+            boolean expected = giveBack.getAsBoolean();
+            heap.verify();
+            return expected && heap.statistics().usedBytes() == 0 ? 1 : 0;
+        } catch (RuntimeException e) {
+            return 0;
+        } finally {
+            heap.close();
         }
     }
 

@@ -604,16 +604,8 @@ final class HeapShard {
      *         words, else from the left offset in the header
      */
     private long leftNeighbour(long block) {
-        long granule = (block >>> GRANULE_SHIFT) - 1;
-        long word = granule >>> 6;
-        long bits = starts.get(JAVA_LONG, word << 3) & (-1L >>> (63 - (granule & 63)));
-        for (int scanned = 0; bits == 0; scanned++) {
-            if (scanned == SIZE_SCAN_WORDS) {
-                return block - leftOffsetAt(block);
-            }
-            bits = starts.get(JAVA_LONG, --word << 3);
-        }
-        return ((word << 6) + 63 - Long.numberOfLeadingZeros(bits)) << GRANULE_SHIFT;
+        long left = startAtOrBefore(block - GRANULE, SIZE_SCAN_WORDS);
+        return left >= 0 ? left : block - leftOffsetAt(block);
     }
 
     /**
@@ -939,21 +931,40 @@ final class HeapShard {
 
     /** @return the first block starting at or after {@code offset} (the right border at the latest) */
     long blockAtOrAfter(long offset) {
+        return startAtOrAfter(offset, Integer.MAX_VALUE); // the right border's bit ends the scan
+    }
+
+    /** @return the start of the block that contains {@code offset} (scans the bitmap leftwards) */
+    long blockContaining(long offset) {
+        return startAtOrBefore(offset, Integer.MAX_VALUE); // the left border's bit ends the scan
+    }
+
+    /**
+     * @return the first block start at or after {@code offset}, looking at most {@code words} bitmap words past
+     *         {@code offset}'s own; -1 if there is none that near
+     */
+    private long startAtOrAfter(long offset, int words) {
         long granule = offset >>> GRANULE_SHIFT;
         long word = granule >>> 6;
         long bits = starts.get(JAVA_LONG, word << 3) & (-1L << (granule & 63));
-        while (bits == 0) {
+        for (int scanned = 0; bits == 0; scanned++) {
+            if (scanned == words) {
+                return -1;
+            }
             bits = starts.get(JAVA_LONG, ++word << 3);
         }
         return ((word << 6) + Long.numberOfTrailingZeros(bits)) << GRANULE_SHIFT;
     }
 
-    /** @return the start of the block that contains {@code offset} (scans the bitmap leftwards) */
-    long blockContaining(long offset) {
+    /** @return as {@link #startAtOrAfter}, leftwards: the last block start at or before {@code offset} */
+    private long startAtOrBefore(long offset, int words) {
         long granule = offset >>> GRANULE_SHIFT;
         long word = granule >>> 6;
         long bits = starts.get(JAVA_LONG, word << 3) & (-1L >>> (63 - (granule & 63)));
-        while (bits == 0) {
+        for (int scanned = 0; bits == 0; scanned++) {
+            if (scanned == words) {
+                return -1;
+            }
             bits = starts.get(JAVA_LONG, --word << 3);
         }
         return ((word << 6) + 63 - Long.numberOfLeadingZeros(bits)) << GRANULE_SHIFT;
@@ -1303,16 +1314,8 @@ final class HeapShard {
      *         (a dense line, where the header may be a cache miss); from the header past {@link #SIZE_SCAN_WORDS}
      */
     long sizeByStarts(long block) {
-        long granule = (block >>> GRANULE_SHIFT) + 1;
-        long word = granule >>> 6;
-        long bits = starts.get(JAVA_LONG, word << 3) & (-1L << (granule & 63));
-        for (int scanned = 0; bits == 0; scanned++) {
-            if (scanned == SIZE_SCAN_WORDS) {
-                return sizeAt(block);
-            }
-            bits = starts.get(JAVA_LONG, ++word << 3);
-        }
-        return (((word << 6) + Long.numberOfTrailingZeros(bits)) << GRANULE_SHIFT) - block;
+        long next = startAtOrAfter(block + GRANULE, SIZE_SCAN_WORDS);
+        return next >= 0 ? next - block : sizeAt(block);
     }
 
     private void clearStart(long block) {
