@@ -405,7 +405,8 @@ class FixedHeapHandlesTest {
 
         long g = heap.allocateHandleOrEvict(QUARTER_PAYLOAD, evicted::add);
         assertEquals(List.of(b, d, a), evicted, "a had one more turn only: untouched since, it goes when the hand comes back");
-        assertEquals(addressOf.get(a), created(g));
+        assertEquals(addressOf.get(a) - 32, created(g), "carved off the start of the free space a merged into:"
+                + " the 32-byte free block left of it");
 
         assertTrue(isFilledWith(c, (byte) 3), "c is still there");
         assertEquals(3, heap.statistics().evictions());

@@ -83,9 +83,40 @@ class FixedHeapTest {
     }
 
     /**
+     * A full cache's puts are carved off the start of the free block at the hand (the frontier), where the last
+     * put left off and the next victims merge in: a new value lies right after the one before. Only the hand's
+     * wrap at the end of the heap, or a small leftover that a put fits (and takes first), breaks the run, and the
+     * next put goes on from where it was (7 breaks here). When each sweep's rest went into the free lists and new
+     * blocks were carved off the end of the sweep's free block, 1,971 of the 2,000 puts broke the run.
+     */
+    @Test
+    void putsIntoAFullHeapAreLaidOutOneAfterAnotherAtTheHand() {
+        FixedHeap full = validation.track(FixedHeap.create("frontier", CAPACITY, 1, false));
+        java.util.SplittableRandom random = new java.util.SplittableRandom(5);
+        while (full.tryAllocateAddress(100 + random.nextInt(3000)) != 0) {
+            // fill it
+        }
+        long[] lastEnds = new long[3]; // where the last three puts ended
+        int breaks = 0;
+        for (int i = 0; i < 2_000; i++) {
+            long size = 100 + random.nextInt(3000);
+            long address = full.allocateAddressOrEvict(size, victim -> { });
+            boolean inRun = false;
+            for (long end : lastEnds) { // +16: a put took a whole free block that was 16 bytes too large to split
+                inRun |= address == end || address == end + 16;
+            }
+            breaks += i > 0 && !inRun ? 1 : 0;
+            lastEnds[i % lastEnds.length] = address + ((size + 16 + 15) & -16);
+        }
+        assertTrue(breaks <= 40, breaks + " of 2,000 puts were not laid right after one of the three before");
+        full.verify();
+    }
+
+    /**
      * CLOCK in address order: blocks are carved off the free block's end, so block 3 is lowest. The hand
-     * starts at the left: 3 goes first; the second request sweeps on (2, 1), gives touched block 0 a second
-     * chance, wraps, and takes the fresh block and then 0.
+     * starts at the left: 3 goes first, and the fresh block is carved off the start of the free space it merged
+     * into; the second request sweeps on (2, 1), gives touched block 0 a second chance, wraps, and takes the
+     * fresh block and then 0.
      */
     @Test
     void evictionSweepsInAddressOrderGivesTouchedBlocksASecondChanceAndTellsTheOwnerFirst() {
@@ -97,6 +128,7 @@ class FixedHeapTest {
             blocks.add(block);
         }
         heap.touch(blocks.get(0));
+        long leftOver = heap.statistics().freeBytes(); // one free block, left of block 3
         List<Long> evicted = new ArrayList<>();
         MemorySegment fresh = heap.allocateOrEvict(size, victim -> {
             assertTrue(victim.byteSize() >= size);
@@ -104,7 +136,7 @@ class FixedHeapTest {
             evicted.add(victim.address());
         });
         assertEquals(List.of(blocks.get(3).address()), evicted);
-        assertEquals(blocks.get(3).address(), fresh.address());
+        assertEquals(blocks.get(3).address() - leftOver, fresh.address(), "carved off the start of the free space");
         assertEquals(1, heap.statistics().evictions());
         MemorySegment huge = heap.allocateOrEvict(heap.maxAllocation(), victim -> evicted.add(victim.address()));
         assertEquals(List.of(blocks.get(3).address(), blocks.get(2).address(), blocks.get(1).address(),

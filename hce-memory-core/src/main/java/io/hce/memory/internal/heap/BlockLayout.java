@@ -18,7 +18,8 @@ package io.hce.memory.internal.heap;
  *   <li>The first word holds the block's size, header included, in its low 31 bits and the used flag
  *       (U) in bit 31, as in Cachelot's {@code meta}. Sizes are multiples of {@link #GRANULE}, so payloads
  *       are 16-byte aligned. The left offset chains every block to its left neighbour, the size to its right
- *       one: merging finds both in O(1).</li>
+ *       one: merging finds both in O(1). One left offset may be stale: the one right of the shard's frontier
+ *       (its free block at the eviction hand), whose size the shard holds ({@code HeapShard.leftOf}).</li>
  *   <li>A used block's second half is its {@linkplain BlockState state}: the stamp that names this
  *       allocation of the block, its pin count and its flags. Written only under the shard's lock, it is
  *       read without it by optimistic readers.</li>

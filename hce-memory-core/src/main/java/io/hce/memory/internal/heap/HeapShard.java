@@ -40,8 +40,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * otherwise {@link SizeClassIndex} finds the first non-empty class whose blocks all fit (two bit scans).
  * Only if both fail is the own class's list walked for a block that fits behind its head: the bounded
  * search that makes the heap never fail while a free block fits, paid only on the path that would
- * otherwise fail or evict. The block is split when the rest can be a block. A new block gets the next
- * stamp and is unreferenced.
+ * otherwise fail or evict; the frontier (below) is tried before that walk. The block is split when the rest
+ * can be a block. A new block gets the next stamp and is unreferenced.
  *
  * <h2>Free</h2>
  * A freed block below 16 KiB is kept whole on a quick list (deferred coalescing, as glibc's fast bins), where
@@ -51,6 +51,17 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * grows into it. Any other block is merged at once with a free left neighbour
  * (through its left offset) and a free right one (through its size); the absorbed headers' start bits are
  * cleared. Two free blocks are never adjacent.
+ *
+ * <h2>The frontier</h2>
+ * The free block that an eviction sweep's victims merge into is the frontier, kept out of the free lists after
+ * the sweep too; a request that no listed block fits is carved off the frontier's start and goes behind the
+ * hand. So in a full cache the hand, the free space and the new blocks stay together: each put takes the free
+ * space the last one left, and the next victims lie right of it and merge into it, touching lines in address
+ * order. In a list, the frontier would move to another class's list with almost every victim (a class spans
+ * 1/32 of its sizes), writing list neighbours' headers anywhere in the shard, and each sweep's leftover would be
+ * carved later, at random, by requests it happened to fit. The left offset right of the frontier is written when
+ * the frontier ends, not with each victim and carve ({@link #leftOf}). A block freed next to the frontier merges
+ * into it.
  *
  * <h2>Owned blocks touch no header</h2>
  * In a heap larger than the CPU caches, a block's header is a cache miss (glibc's chunk header is too). A
@@ -78,6 +89,7 @@ final class HeapShard {
     private static final VarHandle BITS = JAVA_LONG.varHandle();
     private static final VarHandle HOLDER = FieldHandles.of(MethodHandles.lookup(), "holder", Thread.class);
     private static final VarHandle SWEEPING = FieldHandles.of(MethodHandles.lookup(), "sweeping", boolean.class);
+    private static final VarHandle FRONTIER_BYTES = FieldHandles.of(MethodHandles.lookup(), "frontierBytes", long.class);
     private static final byte POISON = (byte) 0xDB;
     private static final long PARK_NANOS = 20_000;
     /**
@@ -117,12 +129,17 @@ final class HeapShard {
      */
     private final QuickLists quick;
 
-    /** {@link #swept}'s value when there is no such block. */
-    private static final long NO_SWEPT = -1;
+    /** {@link #frontier}'s value when there is none. */
+    private static final long NO_FRONTIER = -1;
     /** Whether an eviction sweep runs ({@link #beginSweep}); read without the lock by {@link #mightFit}, a hint. */
     private boolean sweeping;
-    /** The free block the running sweep's victims merged into, kept out of the free lists; or {@link #NO_SWEPT}. */
-    private long swept = NO_SWEPT;
+    /**
+     * The free block at the eviction hand, kept out of the free lists; or {@link #NO_FRONTIER}. Victims merge
+     * into it and requests are carved off its start (see the class documentation).
+     */
+    private long frontier = NO_FRONTIER;
+    /** The frontier's size, 0 without one; read without the lock by {@link #mightFit}, a hint. */
+    private long frontierBytes;
 
     @SuppressWarnings("unused") // through HOLDER
     private volatile Thread holder;
@@ -304,7 +321,6 @@ final class HeapShard {
                 return 0;
             }
             taken = take(block, blockSize, pins);
-            policy.allocatedAt(BlockState.blockOf(taken), blockSize);
         } finally {
             endSweep();
         }
@@ -326,7 +342,7 @@ final class HeapShard {
         if (poison) {
             memory.asSlice(block + HEADER_LENGTH, size - HEADER_LENGTH).fill(POISON);
         }
-        return coalesce(block, size, block - leftOffsetAt(block), true);
+        return coalesce(block, size, leftOf(block), true);
     }
 
     /**
@@ -341,9 +357,10 @@ final class HeapShard {
         long right = block + size;
         long start = block;
         long total = size;
+        boolean atFrontier = false;
         if (!isOwned(right) && !isUsed(right)) {
             long rightSize = sizeAt(right);
-            unlist(right, rightSize);
+            atFrontier = unlist(right, rightSize);
             absorb(right);
             total += rightSize;
         }
@@ -354,60 +371,70 @@ final class HeapShard {
             } else {
                 clearStart(block);
             }
-            if (!sweeping && SizeClassIndex.classOf(leftSize + total) == SizeClassIndex.classOf(leftSize)) {
-                setSize(left, leftSize + total, false); // grows within its class: its list place holds
-                setLeftOffset(left + leftSize + total, leftSize + total);
+            boolean inPlace = left == frontier
+                    || !sweeping && !atFrontier && SizeClassIndex.classOf(leftSize + total) == SizeClassIndex.classOf(leftSize);
+            if (inPlace) { // the frontier, or a block growing within its class: its list place holds
+                setSize(left, leftSize + total, false);
+                if (left == frontier) {
+                    setFrontier(left, leftSize + total); // the left offset right of it can wait
+                } else {
+                    setLeftOffset(left + leftSize + total, leftSize + total);
+                }
                 return left;
             }
-            unlist(left, leftSize);
+            atFrontier |= unlist(left, leftSize);
             start = left;
             total += leftSize;
         }
         setSize(start, total, false);
-        setLeftOffset(start + total, total);
-        list(start, total);
+        file(start, total, atFrontier);
         return start;
     }
 
-    /**
-     * Starts an eviction sweep: from here on, the free block that victims merge into is kept out of the free
-     * lists ({@link #swept}), so that evicting a victim writes no header but the victim's and its neighbours'.
-     * In a list, that block would move to another class's list with almost every victim (a class spans 1/32 of
-     * its sizes), writing the list neighbours' headers, which lie anywhere in the shard: a cache miss or two
-     * per victim in a heap larger than the CPU caches.
-     */
+    /** Starts an eviction sweep: from here on, the free block that a victim merges into becomes the frontier. */
     private void beginSweep() {
         SWEEPING.setOpaque(this, true);
     }
 
-    /** Ends an eviction sweep: the free block it left, if any, goes into its list. */
     private void endSweep() {
         SWEEPING.setOpaque(this, false);
-        if (swept != NO_SWEPT) {
-            insertFree(swept, sizeAt(swept));
-            swept = NO_SWEPT;
-        }
     }
 
-    /** Takes a free block out of its list, or out of {@link #swept}. */
-    private void unlist(long block, long size) {
-        if (block == swept) {
-            swept = NO_SWEPT;
-        } else {
-            removeFree(block, size);
+    /**
+     * Takes a free block out of its list, or out of the frontier.
+     *
+     * @return whether it was the frontier
+     */
+    private boolean unlist(long block, long size) {
+        if (block == frontier) {
+            setFrontier(NO_FRONTIER, 0);
+            return true;
         }
+        removeFree(block, size);
+        return false;
     }
 
-    /** Puts a free block into its list; during a sweep it becomes {@link #swept}, and the one before is listed. */
-    private void list(long block, long size) {
-        if (!sweeping) {
+    /**
+     * Files a free block just merged or split off, whose size is written: as the frontier if it took in the
+     * frontier or a sweep made it (the frontier before it, if any, going into its list), else in its list. Writes
+     * the left offset of the block right of it, unless it is the frontier (see {@link #leftOf}).
+     */
+    private void file(long block, long size, boolean tookInFrontier) {
+        if (!tookInFrontier && !sweeping) {
+            setLeftOffset(block + size, size);
             insertFree(block, size);
             return;
         }
-        if (swept != NO_SWEPT) {
-            insertFree(swept, sizeAt(swept));
+        if (frontier != NO_FRONTIER) {
+            setLeftOffset(frontier + frontierBytes, frontierBytes);
+            insertFree(frontier, frontierBytes);
         }
-        swept = block;
+        setFrontier(block, size);
+    }
+
+    private void setFrontier(long block, long size) {
+        frontier = block;
+        FRONTIER_BYTES.setOpaque(this, size);
     }
 
     /**
@@ -502,6 +529,9 @@ final class HeapShard {
 
     /** Merges up to {@code atMost} quick blocks back into the free lists, the largest first. */
     private void flushQuick(int atMost) {
+        if (quick.blocks() == 0) {
+            return; // a full cache's puts, every one
+        }
         for (long entry; atMost > 0 && (entry = quick.popLargest()) >= 0; atMost--) {
             counted(QuickLists.size(entry)); // release counts it as used becoming free; a quick block is free already
             release(QuickLists.block(entry));
@@ -563,7 +593,7 @@ final class HeapShard {
     /**
      * Evicts a live owned block that the owned bitmap found, reading no header: its size comes from the
      * block-start bitmap, and whether its neighbours are free from the owned bitmap (an owned block is used)
-     * or from the sweep's own free block. An eviction sweep walks the shard in address order, so each header it
+     * or from the frontier. An eviction sweep walks the shard in address order, so each header it
      * read would be the next cache miss, waited for in turn; stores to headers are not waited for. Its state
      * is not marked evicting: no handle names an owned block, and its owner, to free it, waits for the lock.
      * In checked mode the watched path is taken ({@link #evict}).
@@ -580,12 +610,11 @@ final class HeapShard {
         evictions++;
         // The victim's state is left as it is: no handle names an owned block, and its header, once merged away,
         // loses its start bit, or, kept as the free block's header, its used flag; either makes handles refuse it.
-        // So a victim merged into the sweep's free block costs no store to its header at all.
+        // So a victim merged into the frontier costs no store to its header at all.
         usedBytes -= size;
         freeBytes += size;
         usedBlocks--;
-        long left = swept != NO_SWEPT && swept + sizeAt(swept) == block ? swept : leftNeighbour(block);
-        return coalesce(block, size, left, false);
+        return coalesce(block, size, leftNeighbour(block), false);
     }
 
     /** Runs an eviction callback, marking the thread as inside one of this heap's. */
@@ -600,12 +629,25 @@ final class HeapShard {
     }
 
     /**
-     * @return the block left of {@code block}, from the block-start bitmap within {@link #SIZE_SCAN_WORDS}
-     *         words, else from the left offset in the header
+     * @return the block left of {@code block}, without reading its header if it can: the frontier, or from the
+     *         block-start bitmap within {@link #SIZE_SCAN_WORDS} words, else from the left offset
      */
     private long leftNeighbour(long block) {
+        if (frontier != NO_FRONTIER && frontier + frontierBytes == block) {
+            return frontier;
+        }
         long left = startAtOrBefore(block - GRANULE, SIZE_SCAN_WORDS);
         return left >= 0 ? left : block - leftOffsetAt(block);
+    }
+
+    /**
+     * @return the block left of {@code block}, from its left offset. The one exception to "a block's left offset
+     *         is its left neighbour's size": right of the frontier it is written only when the frontier ends (it
+     *         would be a store to a line the sweep does not otherwise touch, with every victim and every carve),
+     *         so there the frontier is the answer.
+     */
+    private long leftOf(long block) {
+        return frontier != NO_FRONTIER && frontier + frontierBytes == block ? frontier : block - leftOffsetAt(block);
     }
 
     /**
@@ -622,9 +664,8 @@ final class HeapShard {
                 freeBytes += size - newBlockSize;
                 long tail = block + newBlockSize;
                 writeHeader(tail, size - newBlockSize, false, newBlockSize);
-                setLeftOffset(tail + size - newBlockSize, size - newBlockSize);
                 markStart(tail);
-                mergeWithFreeRight(tail, size - newBlockSize);
+                mergeWithFreeRight(tail, size - newBlockSize); // writes the left offset right of the tail
             }
             return true;
         }
@@ -636,7 +677,7 @@ final class HeapShard {
             return false;
         }
         long rightSize = sizeAt(right);
-        removeFree(right, rightSize);
+        boolean atFrontier = unlist(right, rightSize);
         absorb(right);
         long total = size + rightSize;
         long rest = total - newBlockSize;
@@ -647,9 +688,8 @@ final class HeapShard {
         if (grown < total) {
             long tail = block + grown;
             writeHeader(tail, rest, false, grown);
-            setLeftOffset(tail + rest, rest);
             markStart(tail);
-            insertFree(tail, rest);
+            file(tail, rest, atFrontier);
         } else {
             setLeftOffset(block + total, total);
         }
@@ -658,18 +698,18 @@ final class HeapShard {
 
     private void mergeWithFreeRight(long block, long size) {
         long right = block + size;
+        boolean atFrontier = false;
         if (!isUsed(right)) {
             long rightSize = sizeAt(right);
-            removeFree(right, rightSize);
+            atFrontier = unlist(right, rightSize);
             absorb(right);
             size += rightSize;
             setSize(block, size, false);
-            setLeftOffset(block + size, size);
         }
         if (poison) {
             memory.asSlice(block + HEADER_LENGTH, size - HEADER_LENGTH).fill(POISON);
         }
-        insertFree(block, size);
+        file(block, size, atFrontier);
     }
 
     /** @return the first byte offset in {@code [from, to)} of the shard that does not hold the poison, or -1 */
@@ -713,15 +753,13 @@ final class HeapShard {
      */
     long largestFreePayload() {
         flushQuick();
+        long largest = frontierBytes;
         int sizeClass = classes.highestNonEmptyClass();
-        if (sizeClass < 0) {
-            return 0;
-        }
-        long largest = 0;
-        for (int granule = classes.head(sizeClass); granule != NO_BLOCK; granule = nextAt(offsetOf(granule))) {
+        for (int granule = sizeClass < 0 ? NO_BLOCK : classes.head(sizeClass); granule != NO_BLOCK;
+             granule = nextAt(offsetOf(granule))) {
             largest = Math.max(largest, sizeAt(offsetOf(granule)));
         }
-        return largest - HEADER_LENGTH;
+        return largest == 0 ? 0 : largest - HEADER_LENGTH;
     }
 
     // ---- without the lock ---------------------------------------------------------------------------------
@@ -731,8 +769,8 @@ final class HeapShard {
      * none did at some moment during the call.
      */
     boolean mightFit(long blockSize) {
-        if (quick.blocks() != 0 || (boolean) SWEEPING.getOpaque(this)) { // a sweep's free block is in no list
-            return true;
+        if (quick.blocks() != 0 || (boolean) SWEEPING.getOpaque(this) || (long) FRONTIER_BYTES.getOpaque(this) >= blockSize) {
+            return true; // the frontier is in no list, and a sweep changes it
         }
         int sizeClass = classes.highestNonEmptyClass();
         return sizeClass >= 0 && SizeClassIndex.largestSizeIn(sizeClass) >= blockSize
@@ -987,8 +1025,12 @@ final class HeapShard {
                 || !isStart(0) || !isStart(rightBorder)) {
             return "border blocks damaged";
         }
-        if (sweeping || swept != NO_SWEPT) {
+        if (sweeping) {
             return "an eviction sweep's state was left behind";
+        }
+        if (frontier != NO_FRONTIER && (!isStart(frontier) || isUsed(frontier) || sizeAt(frontier) != frontierBytes)
+                || frontier == NO_FRONTIER && frontierBytes != 0) {
+            return "frontier at " + frontier + " (" + frontierBytes + " bytes) is not that free block";
         }
         String quickLists = quick.check();
         if (quickLists != null) {
@@ -1029,7 +1071,7 @@ final class HeapShard {
             if (size < MIN_BLOCK_SIZE || (size & (GRANULE - 1)) != 0 || block + size > rightBorder) {
                 return where + ": bad size";
             }
-            if (leftOffsetAt(block) != previousSize) {
+            if (block - leftOf(block) != previousSize) {
                 return where + ": left offset " + leftOffsetAt(block) + " != left neighbour's size " + previousSize;
             }
             if (!isStart(block) || blockAtOrAfter(block + GRANULE) != block + size) {
@@ -1065,7 +1107,7 @@ final class HeapShard {
             previousFree = free;
             block += size;
         }
-        if (leftOffsetAt(rightBorder) != previousSize) {
+        if (rightBorder - leftOf(rightBorder) != previousSize) {
             return "right border's left offset " + leftOffsetAt(rightBorder) + " != " + previousSize;
         }
         if (!quickListed.isEmpty()) {
@@ -1082,7 +1124,7 @@ final class HeapShard {
             return "accounting: walked " + walkedUsed + " used / " + walkedFree + " free bytes in " + usedCount
                     + " used blocks, books say " + usedBytes + " / " + freeBytes + " in " + usedBlocks;
         }
-        return verifyFreeLists(freeCount);
+        return verifyFreeLists(frontier == NO_FRONTIER ? freeCount : freeCount - 1);
     }
 
     private String verifyFreeLists(long freeCount) {
@@ -1095,8 +1137,9 @@ final class HeapShard {
             int previous = NO_BLOCK;
             for (int granule = head; granule != NO_BLOCK; granule = nextAt(offsetOf(granule))) {
                 long block = offsetOf(granule);
-                if (isUsed(block) || SizeClassIndex.classOf(sizeAt(block)) != sizeClass || previousAt(block) != previous) {
-                    return "class " + sizeClass + ": block at " + block + " is used, misfiled or mislinked";
+                if (isUsed(block) || block == frontier || SizeClassIndex.classOf(sizeAt(block)) != sizeClass
+                        || previousAt(block) != previous) {
+                    return "class " + sizeClass + ": block at " + block + " is used, the frontier, misfiled or mislinked";
                 }
                 if (++listed > freeCount) {
                     return "free lists hold more blocks than the shard (a cycle?)";
@@ -1121,6 +1164,9 @@ final class HeapShard {
         if (sizeClass >= 0) {
             return offsetOf(classes.head(sizeClass));
         }
+        if (frontierBytes >= size) {
+            return frontier;
+        }
         for (int granule = head; granule != NO_BLOCK; granule = nextAt(offsetOf(granule))) {
             if (sizeAt(offsetOf(granule)) >= size) {
                 return offsetOf(granule);
@@ -1130,37 +1176,71 @@ final class HeapShard {
     }
 
     /**
-     * Takes {@code blockSize} bytes of a free block. The new block is carved off the free block's end, so the
-     * rest keeps its header and, when its class is unchanged (a large block's class spans 1/32 of its sizes),
-     * its place in its list: carving a large free block touches two headers and no list neighbour.
+     * Takes {@code blockSize} bytes of a free block. A block taken at the eviction hand (off the frontier, or
+     * where a sweep made room) goes behind the hand, so that it gets a whole turn.
      */
     private long take(long block, long blockSize, long pins) {
+        boolean atHand = sweeping || block == frontier;
+        long handle = carve(block, blockSize, pins);
+        if (atHand) {
+            policy.allocatedAt(BlockState.blockOf(handle), blockSize);
+        }
+        return handle;
+    }
+
+    /**
+     * Carves {@code blockSize} bytes off a free block. Off a listed free block's end, so the rest keeps its header
+     * and, when its class is unchanged (a large block's class spans 1/32 of its sizes), its place in its list:
+     * carving a large free block touches two headers and no list neighbour. Off the frontier's start: see
+     * {@link #carveFrontier}.
+     */
+    private long carve(long block, long blockSize, long pins) {
         long size = sizeAt(block);
         long rest = size - blockSize;
         if (rest < MIN_BLOCK_SIZE) {
-            unlist(block, size);
-            long handle = handOut(block, pins); // the stamp before the used flag (rule 2)
-            WORD.setRelease(memory, block + SIZE_AND_USED_OFFSET, (int) size | USED_FLAG);
-            usedBytes += size;
-            freeBytes -= size;
-            usedBlocks++;
-            return handle;
+            if (unlist(block, size)) {
+                setLeftOffset(block + size, size); // the frontier ends (see leftOf)
+            }
+            return handOutUsed(block, size, pins);
         }
-        if (block == swept || SizeClassIndex.classOf(rest) != SizeClassIndex.classOf(size)) {
-            unlist(block, size);
+        if (block == frontier) {
+            return carveFrontier(block, size, blockSize, pins);
+        }
+        if (SizeClassIndex.classOf(rest) != SizeClassIndex.classOf(size)) {
+            removeFree(block, size);
             setSize(block, rest, false);
-            list(block, rest);
+            insertFree(block, rest);
         } else {
             setSize(block, rest, false);
         }
         long carved = block + rest;
-        long handle = handOut(carved, pins); // the stamp, then the header, then the start bit (rule 2)
-        memory.set(JAVA_INT, carved + LEFT_OFFSET_OFFSET, (int) rest);
-        WORD.setRelease(memory, carved + SIZE_AND_USED_OFFSET, (int) blockSize | USED_FLAG);
+        setLeftOffset(carved, rest);
+        long handle = handOutUsed(carved, blockSize, pins);
         setLeftOffset(carved + blockSize, blockSize);
-        markStart(carved);
-        usedBytes += blockSize;
-        freeBytes -= blockSize;
+        markStart(carved); // the stamp, then the header, then the start bit (rule 2)
+        return handle;
+    }
+
+    /**
+     * Takes {@code blockSize} bytes off the frontier's start: the rest stays the frontier, where the eviction
+     * hand goes on (the new block behind it gets a whole turn), and its next victims merge into it. The new
+     * block's header is the frontier's, a line the sweep has just touched.
+     */
+    private long carveFrontier(long block, long size, long blockSize, long pins) {
+        long rest = size - blockSize;
+        long tail = block + blockSize;
+        writeHeader(tail, rest, false, blockSize); // the header, then the start bit (rule 2)
+        markStart(tail); // the left offset right of the frontier can wait (see leftOf)
+        setFrontier(tail, rest);
+        return handOutUsed(block, blockSize, pins);
+    }
+
+    /** Hands out the block at {@code block}, of {@code size}: its stamp, then its used flag (rule 2), and the books. */
+    private long handOutUsed(long block, long size, long pins) {
+        long handle = handOut(block, pins);
+        WORD.setRelease(memory, block + SIZE_AND_USED_OFFSET, (int) size | USED_FLAG);
+        usedBytes += size;
+        freeBytes -= size;
         usedBlocks++;
         return handle;
     }

@@ -30,9 +30,10 @@
  *       state is set to 0 with a release store; a header merged away gets state 0 and loses its start bit; a
  *       free block's links never read as a live, readable or pinned state ({@code BlockLayout}). A block freed by
  *       handle onto a quick list gets state 0 as well. An owned victim of an eviction sweep keeps its state:
- *       merged away it has lost its start bit, and kept as the sweep's free block it has lost its used flag
- *       until the sweep lists it (which writes its links over the state), either of which handles check
- *       before the state; no handle names an owned block's stamp in any case.</li>
+ *       merged away it has lost its start bit, and kept as the frontier's header it has lost its used flag
+ *       until it is listed (which writes its links over the state) or handed out again (a new stamp before the
+ *       used flag), either of which handles check before the state; no handle names an owned block's stamp in
+ *       any case. The frontier's state word may hold anything, as a carved block's header before its stamp.</li>
  *   <li><b>Optimistic reads</b> ({@code HeapShard.read}) load the start bit, the used flag and the state, copy,
  *       issue a load-load fence, and load them again. A block retired or reused between the two loads fails
  *       the second (rules 2 and 3), so a read that returns true copied the block's own bytes. Readers write

@@ -3,6 +3,7 @@ package io.hce.memory.internal.heap;
 import io.hce.memory.testing.PrivateFields;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -95,9 +96,35 @@ class QuickListsTest {
         assertNull(lists.check());
     }
 
+    /** Blocks freed in allocation order come back in it: the next round walks the shard in address order. */
+    @Test
+    void eachListHandsOutItsOldestBlockFirstAndARemovalKeepsTheOrder() {
+        QuickLists lists = new QuickLists(64);
+        ArrayDeque<Long> expected = new ArrayDeque<>();
+        long nextBlock = 1;
+        for (int round = 0; round < 10; round++) { // three in, two out: the ring wraps, and grows while wrapped
+            for (int i = 0; i < 3; i++) {
+                lists.push(nextBlock << 4, 64, 0);
+                expected.add(nextBlock++ << 4);
+            }
+            for (int i = 0; i < 2; i++) {
+                assertEquals(expected.poll(), QuickLists.block(lists.pop(64)));
+            }
+        }
+        Long middle = new ArrayList<>(expected).get(5);
+        assertTrue(lists.remove(middle, 64));
+        expected.remove(middle);
+        while (!expected.isEmpty()) {
+            assertEquals(expected.poll(), QuickLists.block(lists.pop(64)));
+        }
+        assertEquals(-1, lists.pop(64));
+        assertNull(lists.check());
+    }
+
     /**
-     * Against a model (a sorted multiset of sizes per block), with a printed, replayable seed. The limit is small
-     * and the sizes mixed, so that lists are trimmed while others hold blocks.
+     * Against a model (the blocks kept per size, oldest first), with a printed, replayable seed. The limit is
+     * small and the sizes mixed, so that lists wrap, grow and are trimmed while others hold blocks; some blocks
+     * are removed from the middle of their lists, as a resize that grows into one does.
      */
     @Test
     void randomPushesAndPopsAgreeWithAModel() {
@@ -109,7 +136,15 @@ class QuickListsTest {
         long nextBlock = 1;
         for (int step = 0; step < 100_000; step++) {
             long size = (1 + random.nextInt(random.nextBoolean() ? 8 : 1023)) * 16L;
-            if (random.nextBoolean() && lists.hasRoom()) {
+            if (random.nextInt(10) == 0 && !model.isEmpty()) {
+                long keptSize = model.keySet().stream().skip(random.nextInt(model.size())).findFirst().orElseThrow();
+                List<Long> blocks = model.get(keptSize);
+                long kept = blocks.remove(random.nextInt(blocks.size()));
+                assertTrue(lists.remove(kept, keptSize), "seed " + seed + ", step " + step);
+                if (blocks.isEmpty()) {
+                    model.remove(keptSize);
+                }
+            } else if (random.nextBoolean() && lists.hasRoom()) {
                 long block = nextBlock++ << 4;
                 lists.push(block, size, 0);
                 model.computeIfAbsent(size, s -> new ArrayList<>()).add(block);
@@ -121,7 +156,7 @@ class QuickListsTest {
                 assertEquals(expected, entry < 0 ? -1 : QuickLists.size(entry), "seed " + seed + ", step " + step);
                 if (entry >= 0) {
                     List<Long> blocks = model.get(fit);
-                    assertTrue(blocks.remove((Long) QuickLists.block(entry)), "seed " + seed + ": a block kept at that size");
+                    assertEquals(blocks.remove(0), QuickLists.block(entry), "seed " + seed + ": the oldest block of that size");
                     if (blocks.isEmpty()) {
                         model.remove(fit);
                     }
