@@ -136,7 +136,7 @@ class FixedHeapOwnedReuseTest {
         for (int i = 0; i < addresses.size(); i += 2) {
             again.add(heap.allocateAddress(200));
         }
-        assertEquals(freed, again, "the freed blocks are handed out again, last freed first");
+        assertEquals(freed, again, "the freed blocks are handed out again");
         heap.verify();
         List<Long> evicted = new ArrayList<>();
         Set<Long> placed = new HashSet<>();

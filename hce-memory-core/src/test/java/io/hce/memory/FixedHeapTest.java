@@ -97,10 +97,16 @@ class FixedHeapTest {
             // fill it
         }
         long[] lastEnds = new long[3]; // where the last three puts ended
+        java.util.Deque<Long> recent = new java.util.ArrayDeque<>(); // the last 100 puts: not a tenth of the heap
         int breaks = 0;
         for (int i = 0; i < 2_000; i++) {
             long size = 100 + random.nextInt(3000);
-            long address = full.allocateAddressOrEvict(size, victim -> { });
+            long address = full.allocateAddressOrEvict(size, victim -> assertTrue(!recent.contains(victim),
+                    "a value put less than 100 puts ago is evicted: it did not go behind the hand"));
+            recent.addLast(address);
+            if (recent.size() > 100) {
+                recent.removeFirst();
+            }
             boolean inRun = false;
             for (long end : lastEnds) { // +16: a put took a whole free block that was 16 bytes too large to split
                 inRun |= address == end || address == end + 16;

@@ -26,9 +26,10 @@ package io.hce.memory.internal.heap;
  * only when every block is pinned. A call is O(blocks in the shard) at worst and O(1) amortised per evicted
  * block: each step clears a bit set since the hand last passed, passes a pinned block, or evicts.
  *
- * <p>New blocks start unreferenced but just behind the hand, so they get a whole turn before it comes back: the
- * shard carves them off the start of the free block the victims merged into (its frontier), and the hand goes on
- * from the rest, where the next victims merge into it.
+ * <p>Blocks carved at the hand start unreferenced but just behind it, so they get a whole turn before it comes
+ * back: the shard carves them off the start of the free block the victims merged into (its frontier), and the
+ * hand goes on from the rest, where the next victims merge into it. (A block that a quick list or a listed free
+ * block serves lies wherever that block was.)
  */
 final class ClockEviction implements EvictionPolicy {
 

@@ -24,7 +24,8 @@ interface EvictionPolicy {
     long makeRoom(HeapShard shard, long blockSize, VictimSink sink, Object listener);
 
     /**
-     * A block was just carved out of the free block {@link #makeRoom} returned.
+     * A block was just carved at the hand: out of the free block {@link #makeRoom} returned, or off the shard's
+     * frontier (where the last sweep stopped) by a request that found no other free block.
      *
      * @param block     its header offset
      * @param blockSize its size

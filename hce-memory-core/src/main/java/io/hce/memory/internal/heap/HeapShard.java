@@ -54,14 +54,14 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *
  * <h2>The frontier</h2>
  * The free block that an eviction sweep's victims merge into is the frontier, kept out of the free lists after
- * the sweep too; a request that no listed block fits is carved off the frontier's start and goes behind the
- * hand. So in a full cache the hand, the free space and the new blocks stay together: each put takes the free
+ * the sweep too; a request that neither a quick list, its class's head nor a larger class serves is carved off
+ * the frontier's start (before its own class is walked) and goes behind the hand. So in a full cache the hand, the free space and the new blocks stay together: each put takes the free
  * space the last one left, and the next victims lie right of it and merge into it, touching lines in address
  * order. In a list, the frontier would move to another class's list with almost every victim (a class spans
  * 1/32 of its sizes), writing list neighbours' headers anywhere in the shard, and each sweep's leftover would be
  * carved later, at random, by requests it happened to fit. The left offset right of the frontier is written when
- * the frontier ends, not with each victim and carve ({@link #leftOf}). A block freed next to the frontier merges
- * into it.
+ * the frontier ends, not with each victim and carve ({@link #leftOf}). A block merged next to the frontier (freed
+ * and not kept, or flushed from a quick list) merges into it.
  *
  * <h2>Owned blocks touch no header</h2>
  * In a heap larger than the CPU caches, a block's header is a cache miss (glibc's chunk header is too). A
@@ -134,8 +134,9 @@ final class HeapShard {
     /** Whether an eviction sweep runs ({@link #beginSweep}); read without the lock by {@link #mightFit}, a hint. */
     private boolean sweeping;
     /**
-     * The free block at the eviction hand, kept out of the free lists; or {@link #NO_FRONTIER}. Victims merge
-     * into it and requests are carved off its start (see the class documentation).
+     * The free block the last eviction sweep left the hand in, kept out of the free lists; or {@link #NO_FRONTIER}.
+     * Victims merge into it and requests are carved off its start (see the class documentation). A sweep that
+     * fails leaves the hand elsewhere; the next carve off the frontier brings it back.
      */
     private long frontier = NO_FRONTIER;
     /** The frontier's size, 0 without one; read without the lock by {@link #mightFit}, a hint. */
@@ -146,8 +147,7 @@ final class HeapShard {
 
     // guarded by the lock; read by statistics under it
     private int lastStamp;
-    private long usedBytes;
-    private long freeBytes;
+    private long usedBytes; // the rest of the blocks' bytes are free
     private long usedBlocks;
     private long allocations;
     private long frees;
@@ -195,7 +195,6 @@ final class HeapShard {
         markStart(FIRST_BLOCK);
         markStart(rightBorder);
         insertFree(FIRST_BLOCK, blockSize);
-        freeBytes = blockSize;
     }
 
     /** @return the largest payload a shard of {@code shardBytes} can ever hand out */
@@ -337,7 +336,6 @@ final class HeapShard {
         VarHandle.storeStoreFence(); // ...on weakly ordered processors too: the poison and links come after
         long size = sizeAt(block);
         usedBytes -= size;
-        freeBytes += size;
         usedBlocks--;
         if (poison) {
             memory.asSlice(block + HEADER_LENGTH, size - HEADER_LENGTH).fill(POISON);
@@ -371,15 +369,10 @@ final class HeapShard {
             } else {
                 clearStart(block);
             }
-            boolean inPlace = left == frontier
-                    || !sweeping && !atFrontier && SizeClassIndex.classOf(leftSize + total) == SizeClassIndex.classOf(leftSize);
-            if (inPlace) { // the frontier, or a block growing within its class: its list place holds
-                setSize(left, leftSize + total, false);
-                if (left == frontier) {
-                    setFrontier(left, leftSize + total); // the left offset right of it can wait
-                } else {
-                    setLeftOffset(left + leftSize + total, leftSize + total);
-                }
+            if (!sweeping && !atFrontier && left != frontier
+                    && SizeClassIndex.classOf(leftSize + total) == SizeClassIndex.classOf(leftSize)) {
+                setSize(left, leftSize + total, false); // grows within its class: its list place holds
+                setLeftOffset(left + leftSize + total, leftSize + total);
                 return left;
             }
             atFrontier |= unlist(left, leftSize);
@@ -401,13 +394,15 @@ final class HeapShard {
     }
 
     /**
-     * Takes a free block out of its list, or out of the frontier.
+     * Takes a free block out of its list, or out of the frontier. A frontier taken out stays published to
+     * {@link #mightFit} until it is filed again, grown ({@link #file}), or ended ({@link #endFrontier}), so that
+     * a shard is never passed by while its frontier merges with a neighbour.
      *
      * @return whether it was the frontier
      */
     private boolean unlist(long block, long size) {
         if (block == frontier) {
-            setFrontier(NO_FRONTIER, 0);
+            frontier = NO_FRONTIER;
             return true;
         }
         removeFree(block, size);
@@ -435,6 +430,12 @@ final class HeapShard {
     private void setFrontier(long block, long size) {
         frontier = block;
         FRONTIER_BYTES.setOpaque(this, size);
+    }
+
+    /** The frontier, taken out by {@link #unlist}, is handed out whole: the left offset right of it is written. */
+    private void endFrontier(long block, long size) {
+        setLeftOffset(block + size, size);
+        setFrontier(NO_FRONTIER, 0);
     }
 
     /**
@@ -485,14 +486,18 @@ final class HeapShard {
      *         (whose books need the header): the caller then takes the path that checks and explains
      */
     boolean freeOwned(long block, long byteSize) {
-        if (watcher != null || !isOwned(block)) {
+        long granule = block >>> GRANULE_SHIFT;
+        long word = (granule >>> 6) << 3;
+        long bit = 1L << (granule & 63);
+        long bits = owned.get(JAVA_LONG, word); // exact: owned bits change only under the lock
+        if (watcher != null || (bits & bit) == 0) {
             return false;
         }
         long size = sizeByStarts(block);
         if (byteSize > size - HEADER_LENGTH) {
             return false;
         }
-        clearOwned(block);
+        owned.set(JAVA_LONG, word, bits & ~bit); // isOwned and clearOwned in one load
         frees++;
         if (keeps(size)) {
             keep(block, size, HEADER_OWNED);
@@ -511,14 +516,12 @@ final class HeapShard {
     private void keep(long block, long size, long flag) {
         quick.push(block, size, flag);
         usedBytes -= size;
-        freeBytes += size;
         usedBlocks--;
     }
 
     /** Counts a quick block as used again: taken off its list to be handed out, or to be merged. */
     private void counted(long size) {
         usedBytes += size;
-        freeBytes -= size;
         usedBlocks++;
     }
 
@@ -612,7 +615,6 @@ final class HeapShard {
         // loses its start bit, or, kept as the free block's header, its used flag; either makes handles refuse it.
         // So a victim merged into the frontier costs no store to its header at all.
         usedBytes -= size;
-        freeBytes += size;
         usedBlocks--;
         return coalesce(block, size, leftNeighbour(block), false);
     }
@@ -661,7 +663,6 @@ final class HeapShard {
             if (size - newBlockSize >= MIN_BLOCK_SIZE) {
                 setSize(block, newBlockSize, true);
                 usedBytes -= size - newBlockSize;
-                freeBytes += size - newBlockSize;
                 long tail = block + newBlockSize;
                 writeHeader(tail, size - newBlockSize, false, newBlockSize);
                 markStart(tail);
@@ -684,12 +685,13 @@ final class HeapShard {
         long grown = rest >= MIN_BLOCK_SIZE ? newBlockSize : total;
         setSize(block, grown, true);
         usedBytes += grown - size;
-        freeBytes -= grown - size;
         if (grown < total) {
             long tail = block + grown;
             writeHeader(tail, rest, false, grown);
             markStart(tail);
             file(tail, rest, atFrontier);
+        } else if (atFrontier) {
+            endFrontier(block, total);
         } else {
             setLeftOffset(block + total, total);
         }
@@ -732,7 +734,7 @@ final class HeapShard {
     }
 
     long freeBytes() {
-        return freeBytes;
+        return rightBorder - FIRST_BLOCK - usedBytes;
     }
 
     long allocations() {
@@ -753,7 +755,7 @@ final class HeapShard {
      */
     long largestFreePayload() {
         flushQuick();
-        long largest = frontierBytes;
+        long largest = frontier == NO_FRONTIER ? 0 : frontierBytes;
         int sizeClass = classes.highestNonEmptyClass();
         for (int granule = sizeClass < 0 ? NO_BLOCK : classes.head(sizeClass); granule != NO_BLOCK;
              granule = nextAt(offsetOf(granule))) {
@@ -1072,7 +1074,7 @@ final class HeapShard {
                 return where + ": bad size";
             }
             if (block - leftOf(block) != previousSize) {
-                return where + ": left offset " + leftOffsetAt(block) + " != left neighbour's size " + previousSize;
+                return where + ": left offset " + (block - leftOf(block)) + " != left neighbour's size " + previousSize;
             }
             if (!isStart(block) || blockAtOrAfter(block + GRANULE) != block + size) {
                 return where + ": block-start bitmap disagrees with the chain of blocks";
@@ -1108,7 +1110,7 @@ final class HeapShard {
             block += size;
         }
         if (rightBorder - leftOf(rightBorder) != previousSize) {
-            return "right border's left offset " + leftOffsetAt(rightBorder) + " != " + previousSize;
+            return "right border's left offset " + (rightBorder - leftOf(rightBorder)) + " != " + previousSize;
         }
         if (!quickListed.isEmpty()) {
             return "quick lists hold blocks that are not in the chain: " + quickListed;
@@ -1120,9 +1122,9 @@ final class HeapShard {
         if (ownedBits != ownedCount) {
             return "owned bitmap has " + ownedBits + " bits for " + ownedCount + " owned blocks";
         }
-        if (walkedUsed != usedBytes || walkedFree != freeBytes || usedCount != usedBlocks) {
+        if (walkedUsed != usedBytes || walkedFree != freeBytes() || usedCount != usedBlocks) {
             return "accounting: walked " + walkedUsed + " used / " + walkedFree + " free bytes in " + usedCount
-                    + " used blocks, books say " + usedBytes + " / " + freeBytes + " in " + usedBlocks;
+                    + " used blocks, books say " + usedBytes + " / " + freeBytes() + " in " + usedBlocks;
         }
         return verifyFreeLists(frontier == NO_FRONTIER ? freeCount : freeCount - 1);
     }
@@ -1164,7 +1166,7 @@ final class HeapShard {
         if (sizeClass >= 0) {
             return offsetOf(classes.head(sizeClass));
         }
-        if (frontierBytes >= size) {
+        if (frontier != NO_FRONTIER && frontierBytes >= size) {
             return frontier;
         }
         for (int granule = head; granule != NO_BLOCK; granule = nextAt(offsetOf(granule))) {
@@ -1199,7 +1201,7 @@ final class HeapShard {
         long rest = size - blockSize;
         if (rest < MIN_BLOCK_SIZE) {
             if (unlist(block, size)) {
-                setLeftOffset(block + size, size); // the frontier ends (see leftOf)
+                endFrontier(block, size);
             }
             return handOutUsed(block, size, pins);
         }
@@ -1240,7 +1242,6 @@ final class HeapShard {
         long handle = handOut(block, pins);
         WORD.setRelease(memory, block + SIZE_AND_USED_OFFSET, (int) size | USED_FLAG);
         usedBytes += size;
-        freeBytes -= size;
         usedBlocks++;
         return handle;
     }

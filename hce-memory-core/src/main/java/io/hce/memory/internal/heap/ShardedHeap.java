@@ -43,8 +43,9 @@ import java.lang.foreign.MemorySegment;
  * thread that evicts holds up only the threads that need its shard, and they move to another.
  *
  * <h2>Good fit</h2>
- * A request fails or evicts only when no shard has a free block that fits: shards whose size-class bitmaps
- * say nothing fits are passed without their lock (a hint read without it), the others are asked under it.
+ * A request fails or evicts only when no shard has a free block that fits: shards whose size-class bitmaps,
+ * quick lists and frontier say nothing fits are passed without their lock (a hint read without it), the others
+ * are asked under it.
  * The cost on the path that would otherwise fail is one bitmap read per shard, plus the bounded search of
  * {@link HeapShard}'s own class in the shards that might fit.
  */

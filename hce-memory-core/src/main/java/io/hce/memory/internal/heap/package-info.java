@@ -42,8 +42,9 @@
  *       cleared by the eviction hand under the lock. A race may lose or keep a bit: CLOCK's accuracy, never
  *       memory safety, is at stake, as the bitmap holds nothing else.</li>
  *   <li><b>Hints</b>: {@code HeapShard.mightFit} reads the size-class bitmaps and the quick-list count without
- *       the lock, and whether an eviction sweep runs (whose free block is in no list). It is used only to pass
- *       shards by; a shard it passes had no fitting block at some moment during the call.</li>
+ *       the lock, whether an eviction sweep runs, and the frontier's size (the frontier is in no list; its size
+ *       stays published while it merges with a neighbour). It is used only to pass shards by; a shard it passes
+ *       had no fitting block at some moment during the call.</li>
  * </ol>
  */
 package io.hce.memory.internal.heap;
