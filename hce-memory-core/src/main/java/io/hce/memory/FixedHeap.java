@@ -142,14 +142,14 @@ public final class FixedHeap implements AutoCloseable {
         this.name = name;
         this.capacity = capacity;
         long bytes = ShardedHeap.bytesFor(capacity, shards);
-        // Regions of a huge page or more are aligned to one and backed by huge pages where the kernel allows:
-        // headers are touched at random, and 4 KiB pages make each touch a TLB miss.
+        // Regions of a huge page or more are aligned to one and backed by huge pages where the kernel allows,
+        // bitmaps included: headers and bitmap words are touched at random, and 4 KiB pages make each a TLB miss.
         boolean huge = capacity >= NativeMemory.HUGE_PAGE_SIZE;
         long base = NativeMemory.allocate(bytes, huge ? NativeMemory.HUGE_PAGE_SIZE : 4096);
         try {
             NativeEvents.tookNativeMemory("heap", name, bytes);
             if (huge) {
-                NativeMemory.adviseHugePages(base, capacity & -NativeMemory.HUGE_PAGE_SIZE);
+                NativeMemory.adviseHugePages(base, bytes & -NativeMemory.HUGE_PAGE_SIZE);
             }
             this.arena = Arena.ofShared();
             this.region = NativeMemory.segment(base, bytes).reinterpret(arena, null);
