@@ -55,13 +55,14 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * <h2>The frontier</h2>
  * The free block that an eviction sweep's victims merge into is the frontier, kept out of the free lists after
  * the sweep too; a request that neither a quick list, its class's head nor a larger class serves is carved off
- * the frontier's start (before its own class is walked) and goes behind the hand. So in a full cache the hand, the free space and the new blocks stay together: each put takes the free
- * space the last one left, and the next victims lie right of it and merge into it, touching lines in address
- * order. In a list, the frontier would move to another class's list with almost every victim (a class spans
- * 1/32 of its sizes), writing list neighbours' headers anywhere in the shard, and each sweep's leftover would be
- * carved later, at random, by requests it happened to fit. The left offset right of the frontier is written when
- * the frontier ends, not with each victim and carve ({@link #leftOf}). A block merged next to the frontier (freed
- * and not kept, or flushed from a quick list) merges into it.
+ * the frontier's start (before its own class is walked) and goes behind the hand. So in a full cache the hand,
+ * the free space and the new blocks stay together: each put takes the free space the last one left, and the
+ * next victims lie right of it and merge into it, touching lines in address order. In a list, the frontier
+ * would move to another class's list with almost every victim (a class spans 1/32 of its sizes), writing list
+ * neighbours' headers anywhere in the shard, and each sweep's leftover would be carved later, at random, by
+ * requests it happened to fit. The left offset right of the frontier is written when the frontier ends, not
+ * with each victim and carve ({@link #leftOf}). A block merged next to the frontier (freed and not kept, or
+ * flushed from a quick list) merges into it.
  *
  * <h2>Owned blocks touch no header</h2>
  * In a heap larger than the CPU caches, a block's header is a cache miss (glibc's chunk header is too). A
@@ -771,7 +772,8 @@ final class HeapShard {
      * none did at some moment during the call.
      */
     boolean mightFit(long blockSize) {
-        if (quick.blocks() != 0 || (boolean) SWEEPING.getOpaque(this) || (long) FRONTIER_BYTES.getOpaque(this) >= blockSize) {
+        if (quick.blocks() != 0 || (boolean) SWEEPING.getOpaque(this)
+                || (long) FRONTIER_BYTES.getOpaque(this) >= blockSize) {
             return true; // the frontier is in no list, and a sweep changes it
         }
         int sizeClass = classes.highestNonEmptyClass();
@@ -1030,8 +1032,9 @@ final class HeapShard {
         if (sweeping) {
             return "an eviction sweep's state was left behind";
         }
-        if (frontier != NO_FRONTIER && (!isStart(frontier) || isUsed(frontier) || sizeAt(frontier) != frontierBytes)
-                || frontier == NO_FRONTIER && frontierBytes != 0) {
+        boolean frontierIsFree = frontier == NO_FRONTIER ? frontierBytes == 0
+                : isStart(frontier) && !isUsed(frontier) && sizeAt(frontier) == frontierBytes;
+        if (!frontierIsFree) {
             return "frontier at " + frontier + " (" + frontierBytes + " bytes) is not that free block";
         }
         String quickLists = quick.check();
