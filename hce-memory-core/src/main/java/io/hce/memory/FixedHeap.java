@@ -142,8 +142,9 @@ public final class FixedHeap implements AutoCloseable {
         this.name = name;
         this.capacity = capacity;
         long bytes = ShardedHeap.bytesFor(capacity, shards);
-        // Regions of a huge page or more are aligned to one and backed by huge pages where the kernel allows,
-        // bitmaps included: headers and bitmap words are touched at random, and 4 KiB pages make each a TLB miss.
+        // Regions of a huge page or more are aligned to one and backed by huge pages where the kernel allows: the
+        // whole huge pages of the allocation, so the bitmaps too where they fill one (from a heap of about 86 MiB).
+        // Headers and bitmap words are touched at random, and 4 KiB pages make each a TLB miss.
         boolean huge = capacity >= NativeMemory.HUGE_PAGE_SIZE;
         long base = NativeMemory.allocate(bytes, huge ? NativeMemory.HUGE_PAGE_SIZE : 4096);
         try {

@@ -117,6 +117,60 @@ class FixedHeapFrontierTest {
     }
 
     /**
+     * A frontier of 600,144 bytes (a 600,000-byte put merged back into it) takes in a 1,520-byte value freed right
+     * of it without leaving its size class (classes are 16 KiB wide there): the merge must still go through the
+     * frontier's books, not grow the block in place as a listed block of that class would.
+     */
+    @ParameterizedTest(name = "checked {0}")
+    @ValueSource(booleans = {false, true})
+    void aValueMergedIntoALargeFrontierWithinItsClassKeepsTheFrontiersBooks(boolean checked) {
+        heap = validation.track(FixedHeap.create("frontier-large", 1 << 20, 1, checked));
+        for (long address; (address = heap.tryAllocateAddress(VALUE)) != 0; ) {
+            values.add(address);
+        }
+        Collections.sort(values); // 689 values, 1,264 bytes free left of them
+        List<Long> evicted = new ArrayList<>();
+        MemorySegment large = heap.allocateOrEvict(600_000, victim -> evicted.add(victim.address()));
+        assertEquals(394, evicted.size(), "1,264 + 394 * 1,520 bytes hold 600,016 with 128 to spare");
+        heap.free(large); // 16 KiB or more: merged at once, into the frontier right of it
+        assertEquals(600_144 - 16, heap.statistics().largestFreeBlock());
+        heap.verify();
+        heap.freeAddress(values.get(394)); // right of the frontier: kept, then merged when statistics flush
+        assertEquals(600_144 + VALUE_BLOCK - 16, heap.statistics().largestFreeBlock());
+        heap.verify();
+        long next = heap.allocateAddressOrEvict(600_000 + VALUE_BLOCK,
+                victim -> { throw new AssertionError("it fits"); });
+        assertEquals(large.address(), next, "carved off the frontier's start");
+        heap.verify();
+    }
+
+    /**
+     * A listed free block of 600,016 bytes left of a small block, with the frontier right of it: freeing the small
+     * block merges all three within the listed block's size class. The result must become the frontier (it took
+     * the frontier in), not grow the listed block in place and lose the frontier.
+     */
+    @ParameterizedTest(name = "checked {0}")
+    @ValueSource(booleans = {false, true})
+    void aBlockFreedBetweenAListedBlockAndTheFrontierMergesAllThreeIntoTheFrontier(boolean checked) {
+        heap = validation.track(FixedHeap.create("frontier-between", 1 << 20, 1, checked));
+        while (heap.tryAllocateAddress(VALUE) != 0) {
+            // 689 values, 1,264 bytes free left of them
+        }
+        MemorySegment large = heap.allocateOrEvict(600_000, victim -> { }); // a 128-byte frontier right of it
+        MemorySegment small = heap.allocateOrEvict(1000, victim -> { }); // one more victim: a 624-byte frontier
+        assertEquals(large.address() + 600_016, small.address());
+        heap.free(large); // 16 KiB or more, its neighbours used: merged at once, into its list
+        assertEquals(600_016 - 16, heap.statistics().largestFreeBlock());
+        heap.verify();
+        heap.free(small); // kept, then merged when statistics flush the quick lists
+        assertEquals(600_016 + 1024 + 624 - 16, heap.statistics().largestFreeBlock());
+        heap.verify();
+        long next = heap.allocateAddressOrEvict(601_000, victim -> { throw new AssertionError("it fits"); });
+        assertEquals(large.address(), next, "carved off the start of the frontier the three became");
+        heap.verify();
+    }
+
+    /**
      * Blocks of 16 KiB and more are merged when freed, not kept: a handle's block freed right of the frontier
      * finds the frontier as its left neighbour (its own left offset is the stale one) and merges into it.
      */

@@ -97,7 +97,7 @@ class FixedHeapTest {
             // fill it
         }
         long[] lastEnds = new long[3]; // where the last three puts ended
-        java.util.Deque<Long> recent = new java.util.ArrayDeque<>(); // the last 100 puts: not a tenth of the heap
+        java.util.Deque<Long> recent = new java.util.ArrayDeque<>(); // the last 100: a sixth of a turn of ~650 puts
         int breaks = 0;
         for (int i = 0; i < 2_000; i++) {
             long size = 100 + random.nextInt(3000);

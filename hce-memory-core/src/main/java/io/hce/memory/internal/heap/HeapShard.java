@@ -395,9 +395,9 @@ final class HeapShard {
     }
 
     /**
-     * Takes a free block out of its list, or out of the frontier. A frontier taken out stays published to
-     * {@link #mightFit} until it is filed again, grown ({@link #file}), or ended ({@link #endFrontier}), so that
-     * a shard is never passed by while its frontier merges with a neighbour.
+     * Takes a free block out of its list, or out of the frontier. A frontier taken out keeps its size published
+     * to {@link #mightFit} until it is filed again, grown ({@link #file}), or ended ({@link #endFrontier}), so
+     * that a shard is not passed by for want of its frontier while that merges with a neighbour.
      *
      * @return whether it was the frontier
      */
@@ -636,7 +636,7 @@ final class HeapShard {
      *         block-start bitmap within {@link #SIZE_SCAN_WORDS} words, else from the left offset
      */
     private long leftNeighbour(long block) {
-        if (frontier != NO_FRONTIER && frontier + frontierBytes == block) {
+        if (isRightOfFrontier(block)) {
             return frontier;
         }
         long left = startAtOrBefore(block - GRANULE, SIZE_SCAN_WORDS);
@@ -650,7 +650,11 @@ final class HeapShard {
      *         so there the frontier is the answer.
      */
     private long leftOf(long block) {
-        return frontier != NO_FRONTIER && frontier + frontierBytes == block ? frontier : block - leftOffsetAt(block);
+        return isRightOfFrontier(block) ? frontier : block - leftOffsetAt(block);
+    }
+
+    private boolean isRightOfFrontier(long block) {
+        return frontier != NO_FRONTIER && frontier + frontierBytes == block;
     }
 
     /**
