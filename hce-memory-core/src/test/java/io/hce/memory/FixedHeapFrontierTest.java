@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * one right of the current frontier: a path that left a stale one behind, or merged with the wrong neighbour, is
  * caught at the next step. Unchecked and checked mode (whose evictions and frees take the watched paths).
  *
- * <p>The layout: a 64 KiB heap filled with 1,500-byte values (1,520-byte blocks, carved downwards, 144 free bytes
+ * <p>The layout of the tests that start with {@link #fill}: a 64 KiB heap filled with 1,500-byte values (1,520-byte blocks, carved downwards, 144 free bytes
  * left at the start), then one 1,000-byte put (a 1,024-byte block). It evicts the lowest value, {@code v[0]}, and
  * is carved off the start of the free space, leaving a 640-byte frontier between it and {@code v[1]}.
  */
