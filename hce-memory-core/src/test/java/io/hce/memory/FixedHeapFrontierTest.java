@@ -38,12 +38,17 @@ class FixedHeapFrontierTest {
     private final List<Long> values = new ArrayList<>(); // the values' addresses, ascending
     private MemorySegment put;
 
-    private void fill(boolean checked) {
-        heap = validation.track(FixedHeap.create("frontier", CAPACITY, 1, checked));
+    /** Fills a new heap with 1,500-byte values, their addresses in {@link #values}, ascending. */
+    private void fillWithValues(String name, long capacity, boolean checked) {
+        heap = validation.track(FixedHeap.create(name, capacity, 1, checked));
         for (long address; (address = heap.tryAllocateAddress(VALUE)) != 0; ) {
             values.add(address);
         }
         Collections.sort(values);
+    }
+
+    private void fill(boolean checked) {
+        fillWithValues("frontier", CAPACITY, checked);
         List<Long> evicted = new ArrayList<>();
         put = heap.allocateOrEvict(1000, victim -> evicted.add(victim.address()));
         assertEquals(List.of(values.getFirst()), evicted);
@@ -124,11 +129,7 @@ class FixedHeapFrontierTest {
     @ParameterizedTest(name = "checked {0}")
     @ValueSource(booleans = {false, true})
     void aValueMergedIntoALargeFrontierWithinItsClassKeepsTheFrontiersBooks(boolean checked) {
-        heap = validation.track(FixedHeap.create("frontier-large", 1 << 20, 1, checked));
-        for (long address; (address = heap.tryAllocateAddress(VALUE)) != 0; ) {
-            values.add(address);
-        }
-        Collections.sort(values); // 689 values, 1,264 bytes free left of them
+        fillWithValues("frontier-large", 1 << 20, checked); // 689 values, 1,264 bytes free left of them
         List<Long> evicted = new ArrayList<>();
         MemorySegment large = heap.allocateOrEvict(600_000, victim -> evicted.add(victim.address()));
         assertEquals(394, evicted.size(), "1,264 + 394 * 1,520 bytes hold 600,016 with 128 to spare");
@@ -152,10 +153,7 @@ class FixedHeapFrontierTest {
     @ParameterizedTest(name = "checked {0}")
     @ValueSource(booleans = {false, true})
     void aBlockFreedBetweenAListedBlockAndTheFrontierMergesAllThreeIntoTheFrontier(boolean checked) {
-        heap = validation.track(FixedHeap.create("frontier-between", 1 << 20, 1, checked));
-        while (heap.tryAllocateAddress(VALUE) != 0) {
-            // 689 values, 1,264 bytes free left of them
-        }
+        fillWithValues("frontier-between", 1 << 20, checked); // 689 values, 1,264 bytes free left of them
         MemorySegment large = heap.allocateOrEvict(600_000, victim -> { }); // a 128-byte frontier right of it
         MemorySegment small = heap.allocateOrEvict(1000, victim -> { }); // one more victim: a 624-byte frontier
         assertEquals(large.address() + 600_016, small.address());

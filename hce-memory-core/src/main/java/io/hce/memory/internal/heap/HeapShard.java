@@ -487,9 +487,8 @@ final class HeapShard {
      *         (whose books need the header): the caller then takes the path that checks and explains
      */
     boolean freeOwned(long block, long byteSize) {
-        long granule = block >>> GRANULE_SHIFT;
-        long word = (granule >>> 6) << 3;
-        long bit = 1L << (granule & 63);
+        long word = wordOf(block);
+        long bit = bitOf(block);
         long bits = owned.get(JAVA_LONG, word); // exact: owned bits change only under the lock
         if (watcher != null || (bits & bit) == 0) {
             return false;
@@ -890,9 +889,8 @@ final class HeapShard {
      * since the bitmap holds nothing else.
      */
     void markReferenced(long block) {
-        long granule = block >>> GRANULE_SHIFT;
-        long word = (granule >>> 6) << 3;
-        long bit = 1L << (granule & 63);
+        long word = wordOf(block);
+        long bit = bitOf(block);
         long bits = (long) BITS.getOpaque(refs, word);
         if ((bits & bit) == 0) {
             BITS.setOpaque(refs, word, bits | bit);
@@ -901,15 +899,13 @@ final class HeapShard {
 
     /** @return whether the block's reference bit is set */
     boolean isReferenced(long block) {
-        long granule = block >>> GRANULE_SHIFT;
-        return ((long) BITS.getOpaque(refs, (granule >>> 6) << 3) & (1L << (granule & 63))) != 0;
+        return ((long) BITS.getOpaque(refs, wordOf(block)) & bitOf(block)) != 0;
     }
 
     /** Clears the block's reference bit (the eviction hand, or a new block). */
     void clearReferenced(long block) {
-        long granule = block >>> GRANULE_SHIFT;
-        long word = (granule >>> 6) << 3;
-        long bit = 1L << (granule & 63);
+        long word = wordOf(block);
+        long bit = bitOf(block);
         long bits = (long) BITS.getOpaque(refs, word);
         if ((bits & bit) != 0) {
             BITS.setOpaque(refs, word, bits & ~bit);
@@ -1017,8 +1013,7 @@ final class HeapShard {
     }
 
     boolean isStart(long block) {
-        long granule = block >>> GRANULE_SHIFT;
-        return ((long) BITS.getAcquire(starts, (granule >>> 6) << 3) & (1L << (granule & 63))) != 0;
+        return ((long) BITS.getAcquire(starts, wordOf(block)) & bitOf(block)) != 0;
     }
 
     // ---- verification -------------------------------------------------------------------------------------
@@ -1371,9 +1366,8 @@ final class HeapShard {
 
     /** Sets a start bit, after the header is written (release): a reader that sees the bit sees the header. */
     private void markStart(long block) {
-        long granule = block >>> GRANULE_SHIFT;
-        long word = (granule >>> 6) << 3;
-        BITS.setRelease(starts, word, starts.get(JAVA_LONG, word) | (1L << (granule & 63)));
+        long word = wordOf(block);
+        BITS.setRelease(starts, word, starts.get(JAVA_LONG, word) | bitOf(block));
     }
 
     /**
@@ -1381,20 +1375,17 @@ final class HeapShard {
      *         and for the block's owner
      */
     boolean isOwned(long block) {
-        long granule = block >>> GRANULE_SHIFT;
-        return ((long) BITS.getAcquire(owned, (granule >>> 6) << 3) & (1L << (granule & 63))) != 0;
+        return ((long) BITS.getAcquire(owned, wordOf(block)) & bitOf(block)) != 0;
     }
 
     private void markOwned(long block) {
-        long granule = block >>> GRANULE_SHIFT;
-        long word = (granule >>> 6) << 3;
-        BITS.setRelease(owned, word, owned.get(JAVA_LONG, word) | (1L << (granule & 63)));
+        long word = wordOf(block);
+        BITS.setRelease(owned, word, owned.get(JAVA_LONG, word) | bitOf(block));
     }
 
     private void clearOwned(long block) {
-        long granule = block >>> GRANULE_SHIFT;
-        long word = (granule >>> 6) << 3;
-        owned.set(JAVA_LONG, word, owned.get(JAVA_LONG, word) & ~(1L << (granule & 63)));
+        long word = wordOf(block);
+        owned.set(JAVA_LONG, word, owned.get(JAVA_LONG, word) & ~bitOf(block));
     }
 
     /**
@@ -1407,9 +1398,18 @@ final class HeapShard {
     }
 
     private void clearStart(long block) {
-        long granule = block >>> GRANULE_SHIFT;
-        long word = (granule >>> 6) << 3;
-        starts.set(JAVA_LONG, word, starts.get(JAVA_LONG, word) & ~(1L << (granule & 63)));
+        long word = wordOf(block);
+        starts.set(JAVA_LONG, word, starts.get(JAVA_LONG, word) & ~bitOf(block));
+    }
+
+    /** @return the byte offset, in a bitmap, of the word that holds the bit of the block starting at {@code block} */
+    private static long wordOf(long block) {
+        return (block >>> GRANULE_SHIFT >>> 6) << 3;
+    }
+
+    /** @return the bit, in its word ({@link #wordOf}), of the block starting at {@code block} */
+    private static long bitOf(long block) {
+        return 1L << ((block >>> GRANULE_SHIFT) & 63);
     }
 
     private static int granuleOf(long block) {
