@@ -46,21 +46,34 @@ public class FixedHeapBenchmark extends BenchmarkDefaults {
 
     @Setup(Level.Trial)
     public void setUp() {
-        long capacity = (long) heapMiB << 20;
-        SplittableRandom random = new SplittableRandom(42);
-        int minSize = heapMiB >= 1024 ? 4 : 16;
-        sizes = new long[(int) (capacity / 1000)];
-        long used = 0;
-        int n = 0;
-        while (n < sizes.length && used + 4096 + 16 < capacity * 80 / 100) {
-            sizes[n] = minSize + random.nextInt(4096 - minSize + 1);
-            used += (sizes[n] + 16 + 15) & -16;
-            n++;
+        Fill fill = Fill.of(heapMiB);
+        sizes = fill.sizes();
+        fillBlocks = fill.blocks();
+        shuffledOrder = fill.shuffledOrder();
+        addresses = new long[fillBlocks];
+        heap = FixedHeap.create("benchmark", (long) heapMiB << 20, 1, false);
+    }
+
+    /**
+     * The fills' shape: the sizes of the first {@code blocks} blocks, which fill a heap to 80%, and the order
+     * to free them in when shuffled; the same for every build.
+     */
+    record Fill(long[] sizes, int blocks, int[] shuffledOrder) {
+
+        static Fill of(int heapMiB) {
+            long capacity = (long) heapMiB << 20;
+            SplittableRandom random = new SplittableRandom(42);
+            int minSize = heapMiB >= 1024 ? 4 : 16;
+            long[] sizes = new long[(int) (capacity / 1000)];
+            long used = 0;
+            int n = 0;
+            while (n < sizes.length && used + 4096 + 16 < capacity * 80 / 100) {
+                sizes[n] = minSize + random.nextInt(4096 - minSize + 1);
+                used += (sizes[n] + 16 + 15) & -16;
+                n++;
+            }
+            return new Fill(sizes, n, shuffled(n, random));
         }
-        fillBlocks = n;
-        shuffledOrder = shuffled(n, random);
-        addresses = new long[n];
-        heap = FixedHeap.create("benchmark", capacity, 1, false);
     }
 
     @TearDown(Level.Trial)
