@@ -287,9 +287,9 @@ public final class FixedHeap implements AutoCloseable {
      * is passed to {@code onEvict} before its memory is reused, as a segment over its whole block (at least
      * the size it was allocated with), and is then freed: its owner must forget it and must not free it.
      *
-     * <p>Victims are found by a CLOCK hand that sweeps the home shard in address order, passing pinned
-     * blocks and giving referenced ones a second chance, so consecutive victims merge; a call evicts about as
-     * many bytes as it needs. At worst it looks at every block of every shard twice.
+     * <p>Victims are found by a shard's CLOCK hand (the shards take turns) sweeping it in address order,
+     * passing pinned blocks and giving referenced ones a second chance, so consecutive victims merge; a call
+     * evicts about as many bytes as it needs. At worst it looks at every block of every shard twice.
      *
      * @param byteSize the block's size in bytes, 1 … {@link #maxAllocation()}
      * @param onEvict  told of each victim, on this thread, under its shard's lock; it must not call back into

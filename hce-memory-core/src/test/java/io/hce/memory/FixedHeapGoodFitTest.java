@@ -248,7 +248,7 @@ class FixedHeapGoodFitTest {
      * whole (each too small for a request of 2000, both together large enough once merged), and a free block of
      * 16 KiB in the other shard. Requests of 2000 must take the other shard's block, eight of them, before the
      * ninth merges the kept pair. Merging a home shard's kept blocks, request after request, while another shard
-     * had room made one thread's steady mix at 80 % of a 1 GiB heap of 8 shards nearly three times as slow as of
+     * had room made one thread's steady mix at 80 % of a 1 GiB heap of 8 shards about three times as slow as of
      * one.
      */
     @Test

@@ -783,8 +783,16 @@ final class HeapShard {
      * none did at some moment during the call.
      */
     boolean mightFit(long blockSize) {
-        if (quick.blocks() != 0 || (boolean) SWEEPING.getOpaque(this)
-                || (long) FRONTIER_BYTES.getOpaque(this) >= blockSize) {
+        return quick.blocks() != 0 || mightFitAsIs(blockSize); // kept blocks may merge into room
+    }
+
+    /**
+     * A hint, read without the lock, as {@link #mightFit}: whether a free block, or a kept block of the
+     * request's class, might hold {@code blockSize} with no kept block merged.
+     */
+    boolean mightFitAsIs(long blockSize) {
+        if ((boolean) SWEEPING.getOpaque(this) || (long) FRONTIER_BYTES.getOpaque(this) >= blockSize
+                || quick.mightPop(blockSize)) {
             return true; // the frontier is in no list, and a sweep changes it
         }
         int sizeClass = classes.highestNonEmptyClass();

@@ -117,8 +117,38 @@ final class QuickLists {
         return counts[first] != 0 ? take(first) : popLarger(first, size); // an exact fit needs no scan
     }
 
+    /**
+     * A hint, read without the lock: whether {@link #pop} might find a block for {@code size}. Exact under the
+     * lock; without it, a list filled or emptied meanwhile may be missed or counted.
+     */
+    boolean mightPop(long size) {
+        if (!holds(size)) {
+            return false;
+        }
+        int first = (int) (size >>> BlockLayout.GRANULE_SHIFT);
+        int last = lastListFor(size);
+        for (int word = first >>> 6; word <= last >>> 6; word++) {
+            long bits = nonEmpty[word];
+            if (word == first >>> 6) {
+                bits &= -1L << first;
+            }
+            if (word == last >>> 6) {
+                bits &= -1L >>> (63 - (last & 63));
+            }
+            if (bits != 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** @return the list of the largest block size in {@code size}'s class that a list holds */
+    private static int lastListFor(long size) {
+        return (int) Math.min(LISTS - 1, SizeClassIndex.largestSizeIn(SizeClassIndex.classOf(size)) >>> BlockLayout.GRANULE_SHIFT);
+    }
+
     private long popLarger(int first, long size) {
-        int last = (int) Math.min(LISTS - 1, SizeClassIndex.largestSizeIn(SizeClassIndex.classOf(size)) >>> BlockLayout.GRANULE_SHIFT);
+        int last = lastListFor(size);
         int word = first >>> 6;
         long bits = nonEmpty[word] & (-1L << first);
         while (bits == 0) {

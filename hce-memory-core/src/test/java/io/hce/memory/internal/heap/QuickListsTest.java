@@ -152,6 +152,7 @@ class QuickListsTest {
                 long classTop = SizeClassIndex.largestSizeIn(SizeClassIndex.classOf(size));
                 Long fit = model.ceilingKey(size);
                 long expected = fit == null || fit > classTop ? -1 : fit;
+                assertEquals(expected >= 0, lists.mightPop(size), "seed " + seed + ", step " + step + ": the hint, exact here");
                 long entry = lists.pop(size);
                 assertEquals(expected, entry < 0 ? -1 : QuickLists.size(entry), "seed " + seed + ", step " + step);
                 if (entry >= 0) {
