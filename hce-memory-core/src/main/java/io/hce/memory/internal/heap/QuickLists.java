@@ -5,7 +5,8 @@ import java.util.function.LongConsumer;
 /**
  * A shard's quick lists: freed blocks below {@value #LIMIT_BYTES} bytes kept whole, one list per exact block
  * size, for the next request that fits them (deferred coalescing, as glibc's fast bins and tcache). Guarded by
- * the shard's lock, as all of the shard but its state words.
+ * the shard's lock, as all of the shard but its state words; {@link #blocks} and {@link #mightPop} are also read
+ * without it, as hints that a request checks under the lock.
  *
  * <h2>Why by exact size</h2>
  * A request takes the smallest kept block of at least its size within its {@link SizeClassIndex} class (so no
