@@ -29,6 +29,7 @@ import java.util.concurrent.TimeUnit;
 @State(Scope.Thread)
 public class FixedHeapEngineBenchmark extends BenchmarkDefaults {
 
+    /** The heap's size: 1 MiB, the shape this benchmark explains (see the class documentation for others). */
     @Param("1")
     public int heapMiB;
 

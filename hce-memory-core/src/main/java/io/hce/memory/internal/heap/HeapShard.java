@@ -791,8 +791,8 @@ final class HeapShard {
      * request's class, might hold {@code blockSize} with no kept block merged.
      */
     boolean mightFitAsIs(long blockSize) {
-        if ((boolean) SWEEPING.getOpaque(this) || (long) FRONTIER_BYTES.getOpaque(this) >= blockSize
-                || quick.mightPop(blockSize)) {
+        if (quick.mightPop(blockSize) // first: a kept block of the request's size is the common hit
+                || (boolean) SWEEPING.getOpaque(this) || (long) FRONTIER_BYTES.getOpaque(this) >= blockSize) {
             return true; // the frontier is in no list, and a sweep changes it
         }
         int sizeClass = classes.highestNonEmptyClass();
