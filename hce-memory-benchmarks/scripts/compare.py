@@ -25,7 +25,9 @@ def medians(*patterns):
         with open(path) as f:
             for run in json.load(f):
                 method = run["benchmark"].rsplit(".", 1)[1]
-                params = ",".join(f"{k}={v}" for k, v in sorted(run.get("params", {}).items()))
+                # the default shard count (shards=1) is left out, so the shapes read as before that parameter
+                params = ",".join(f"{k}={v}" for k, v in sorted(run.get("params", {}).items())
+                                  if (k, v) != ("shards", "1"))
                 metric = run["secondaryMetrics"].get("operations") or run["primaryMetric"]
                 values[(method, params)] += [v for fork in metric["rawData"] for v in fork]
                 units[(method, params)] = metric["scoreUnit"]

@@ -123,6 +123,8 @@ public final class FixedHeap implements AutoCloseable {
 
     private final Arena arena;
     private final MemorySegment region;
+    /** {@code region.address()}, which the address calls read without an interface call. */
+    private final long regionAddress;
     private final ShardedHeap engine;
     private final Cleaner.Cleanable reclaim;
     private final HeapGuard guard; // null unless checked
@@ -154,6 +156,7 @@ public final class FixedHeap implements AutoCloseable {
             }
             this.arena = Arena.ofShared();
             this.region = NativeMemory.segment(base, bytes).reinterpret(arena, null);
+            this.regionAddress = base;
             this.segmentSink = new VictimSink() {
                 @Override
                 public void evicted(Object onEvict, long victim, long address, long payload) {
@@ -367,8 +370,13 @@ public final class FixedHeap implements AutoCloseable {
      * @throws IllegalStateException    if the heap is closed
      */
     public long tryAllocateAddress(long byteSize) {
-        checkRequest(byteSize);
-        long handle = allocateInEngine(byteSize, 0);
+        checkSize(byteSize); // no checkOpen: the engine refuses a closed heap, and the catch names it
+        long handle;
+        try {
+            handle = allocateInEngine(byteSize, 0);
+        } catch (IllegalStateException e) {
+            throw closed ? closedException() : e;
+        }
         if (handle == NO_HANDLE) {
             return 0;
         }
@@ -417,15 +425,11 @@ public final class FixedHeap implements AutoCloseable {
      * @throws IllegalStateException    if the block is free already (or was evicted), or the heap is closed
      */
     public void freeAddress(long address) {
-        checkOpen();
-        long offset = address - region.address();
-        if (offset < 0 || offset >= capacity) {
-            throw new IllegalArgumentException("not a block of heap '" + name + "': address 0x" + Long.toHexString(address));
-        }
+        long offset = address - regionAddress; // the engine checks it, and refuses a closed heap
         try {
             engine.freeOwned(offset, 1);
         } catch (IllegalStateException | IllegalArgumentException e) {
-            throw guard != null ? guard.explain(e, offset - 16) : e;
+            throw refusedFree(e, address, offset);
         }
     }
 
@@ -438,7 +442,7 @@ public final class FixedHeap implements AutoCloseable {
      */
     public void touchAddress(long address) {
         checkOpen();
-        long offset = address - region.address();
+        long offset = address - regionAddress;
         if (offset < 0 || offset >= capacity) {
             throw new IllegalArgumentException("not a block of heap '" + name + "': address 0x" + Long.toHexString(address));
         }
@@ -698,7 +702,9 @@ public final class FixedHeap implements AutoCloseable {
 
     /**
      * Gives the region back to the C allocator. Segments of the heap become unusable; further calls but
-     * {@code statistics()}, {@code name()} and {@code close()} throw. Closing twice does nothing.
+     * {@code statistics()}, {@code name()} and {@code close()} throw. Closing twice does nothing. A request
+     * that another thread makes meanwhile either completes before the close (and the figures at the close
+     * count it) or is refused with an {@code IllegalStateException}.
      *
      * @throws IllegalStateException if another thread is accessing one of the heap's segments right now, or
      *                               an eviction callback calls it; the heap stays open then
@@ -711,7 +717,8 @@ public final class FixedHeap implements AutoCloseable {
                 return;
             }
             ShardedHeap.Figures figures = engine.figuresHeld();
-            arena.close();
+            arena.close(); // throws, leaving the heap open, if a segment is being accessed
+            engine.closeHeld(); // before the region is freed: the shards' bitmaps are accessed by address
             figuresAtClose = figures;
             closed = true;
             reclaim.clean();
@@ -736,12 +743,23 @@ public final class FixedHeap implements AutoCloseable {
     }
 
     private long handedOutAddress(long handle) {
-        return region.address() + engine.payloadOffset(handle);
+        return regionAddress + engine.payloadOffset(handle);
+    }
+
+    /** What a caller of {@link #freeAddress} is told when the engine refuses the free. */
+    private RuntimeException refusedFree(RuntimeException refusal, long address, long offset) {
+        if (closed) {
+            return closedException();
+        }
+        if (offset < 0 || offset >= capacity) {
+            return new IllegalArgumentException("not a block of heap '" + name + "': address 0x" + Long.toHexString(address));
+        }
+        return guard != null ? guard.explain(refusal, offset - 16) : refusal;
     }
 
     @SuppressWarnings("unchecked")
     private void acceptSegment(Object onEvict, long address, long payload) {
-        ((Consumer<MemorySegment>) onEvict).accept(region.asSlice(address - region.address(), payload));
+        ((Consumer<MemorySegment>) onEvict).accept(region.asSlice(address - regionAddress, payload));
     }
 
     /** @return the handle of the live block {@code block} is the segment of, checked as far as the mode allows */
@@ -764,7 +782,7 @@ public final class FixedHeap implements AutoCloseable {
             throw new IllegalArgumentException("not a block of heap '" + name + "': " + block);
         }
         checkOpen();
-        long offset = block.address() - region.address();
+        long offset = block.address() - regionAddress;
         if (guard != null) {
             guard.checkSegment(offset - 16, block);
             try {
@@ -843,16 +861,24 @@ public final class FixedHeap implements AutoCloseable {
     }
 
     private void checkRequest(long byteSize) {
-        if (byteSize <= 0 || byteSize > engine.maxPayload()) {
+        checkSize(byteSize);
+        checkOpen();
+    }
+
+    private void checkSize(long byteSize) {
+        if (Long.compareUnsigned(byteSize - 1, engine.maxPayload()) >= 0) { // 1 ... maxPayload, one compare
             throw new IllegalArgumentException("byteSize for heap '" + name + "' must be between 1 and its"
                     + " maxAllocation() " + engine.maxPayload() + ", was " + byteSize);
         }
-        checkOpen();
     }
 
     private void checkOpen() {
         if (closed) {
-            throw new IllegalStateException("heap '" + name + "' is closed");
+            throw closedException();
         }
+    }
+
+    private IllegalStateException closedException() {
+        return new IllegalStateException("heap '" + name + "' is closed");
     }
 }

@@ -21,8 +21,9 @@ import java.util.concurrent.TimeUnit;
  * driven directly, with the same shape. Run as it is, then with larger compiled methods inlined into their
  * callers ({@code -jvmArgsAppend -XX:InlineSmallCode=16000}), or with the engine's two entry points forced
  * inline ({@code -XX:CompileCommand=inline,io.hce.memory.internal.heap.ShardedHeap::allocate} and
- * {@code ::freeOwned}): BENCHMARKS.md, round 5. By default C2 does not inline the entry points into their caller
- * ("already compiled into a big method"), and a caller of FixedHeap has the same calls. The engine's region here
+ * {@code ::freeOwned}): BENCHMARKS.md, rounds 5 and 7. Whether C2 inlines the entry points into their caller by
+ * default depends on their compiled size ("already compiled into a big method" when above
+ * {@code InlineSmallCode}), and a caller of FixedHeap has the same calls. The engine's region here
  * is not backed by huge pages, as FixedHeap's is from 2 MiB, so larger heaps are not the engine as FixedHeap
  * runs it.
  */

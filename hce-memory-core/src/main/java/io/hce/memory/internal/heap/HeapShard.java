@@ -1,6 +1,7 @@
 package io.hce.memory.internal.heap;
 
 import io.hce.memory.internal.concurrent.FieldHandles;
+import io.hce.memory.internal.platform.NativeMemory;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
@@ -23,6 +24,7 @@ import static io.hce.memory.internal.heap.BlockLayout.USED_FLAG;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
 /**
  * One shard of a {@link ShardedHeap}: Cachelot's memalloc over a part of the region, with its own lock,
@@ -79,6 +81,18 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * changed without the lock, by compare-and-set ({@link #pin}, {@link #unpin}, {@link #free}, {@link #read}'s
  * reference bit), and whoever makes a block {@linkplain BlockState#isReleasable releasable} takes the lock
  * and releases it. The rules are written once, in the package documentation.
+ *
+ * <h2>Raw bitmap accesses</h2>
+ * Under the lock, the bitmaps are read and written by address through {@link #RAW}, the whole address space as
+ * a constant segment: no scope to check, and bounds the JIT folds, so each access is a load or a store and a
+ * compare. Through the shard's own segments each access also checked the region's scope and the segment's
+ * bounds and alignment, and the fast paths compiled too large for HotSpot to inline them into their callers
+ * (BENCHMARKS.md, rounds 5 and 7). The region is live while any lock is held: {@code close} takes every lock and
+ * marks every shard closed before it frees the region, and a lock taken after that is given back at once with
+ * an {@code IllegalStateException} ({@link #lock}, {@link #tryLock}); the holder's {@link #unlock} keeps the shard,
+ * and so the region's scope, reachable until its last access. Accesses without the lock (reference bits set by
+ * readers, the start and owned bits that a block's owner reads) go through the scoped segments, which refuse
+ * them once the region is closed.
  */
 final class HeapShard {
 
@@ -98,6 +112,8 @@ final class HeapShard {
      * that a callback never waits for another shard of its own heap (two such callbacks could wait for each other).
      */
     private static final ThreadLocal<Object> IN_CALLBACK = new ThreadLocal<>();
+    /** What the holder of the lock reads and writes the bitmaps through, by address (see "Raw bitmap accesses"). */
+    private static final MemorySegment RAW = NativeMemory.addressSpace();
     /** Quick blocks a shard keeps at least (its limit is otherwise one per 2 KiB of shard). */
     private static final int QUICK_FLOOR = 4096;
     /** Quick blocks merged back per step when a request finds no free block. */
@@ -112,6 +128,10 @@ final class HeapShard {
     private final MemorySegment starts;
     private final MemorySegment refs;
     private final MemorySegment owned;
+    /** The bitmaps' addresses, for {@link #RAW} accesses under the lock. */
+    private final long startsAddress;
+    private final long refsAddress;
+    private final long ownedAddress;
     private final long byteSize;
     private final long rightBorder;
     private final boolean poison;
@@ -146,6 +166,9 @@ final class HeapShard {
     @SuppressWarnings("unused") // through HOLDER
     private volatile Thread holder;
 
+    /** Set under the lock before the region is freed: no lock is granted afterwards ({@link #lock}, {@link #tryLock}). */
+    private boolean closed;
+
     // guarded by the lock; read by statistics under it
     private int lastStamp;
     private long usedBytes; // the rest of the blocks' bytes are free
@@ -173,6 +196,9 @@ final class HeapShard {
         this.index = index;
         this.refs = refs;
         this.owned = owned;
+        this.startsAddress = starts.address();
+        this.refsAddress = refs.address();
+        this.ownedAddress = owned.address();
         this.regionOffset = regionOffset;
         this.watcher = watcher;
         boolean poison = watcher != null;
@@ -218,17 +244,33 @@ final class HeapShard {
 
     // ---- the lock -----------------------------------------------------------------------------------------
 
+    /**
+     * Takes the lock if no thread holds it.
+     *
+     * @throws IllegalStateException if the heap is closed
+     */
     boolean tryLock() {
-        return holder == null && HOLDER.compareAndSet(this, null, Thread.currentThread());
+        if (holder == null && HOLDER.compareAndSet(this, null, Thread.currentThread())) {
+            checkNotClosed();
+            return true;
+        }
+        return false;
     }
 
     /**
      * Takes the lock, spinning briefly and then yielding (a holder runs a bounded amount of work, but may
      * be descheduled).
      *
-     * @throws IllegalStateException if the calling thread holds it: an eviction callback called back in
+     * @throws IllegalStateException if the calling thread holds it (an eviction callback called back in), or the
+     *                               heap is closed
      */
     void lock() {
+        lockEvenIfClosed();
+        checkNotClosed();
+    }
+
+    /** As {@link #lock}, also when the heap is closed: for {@code ShardedHeap.lockAll} (close, verify). */
+    void lockEvenIfClosed() {
         Thread me = Thread.currentThread();
         if (HOLDER.compareAndSet(this, null, me)) {
             return;
@@ -250,6 +292,19 @@ final class HeapShard {
 
     void unlock() {
         HOLDER.setRelease(this, null);
+    }
+
+    /** Under the lock, before the region is freed: no lock is granted afterwards, so no raw access follows. */
+    void markClosed() {
+        closed = true;
+    }
+
+    /** Just after the lock is taken: a closed shard's lock is given back at once, and the request refused. */
+    private void checkNotClosed() {
+        if (closed) {
+            unlock();
+            throw new IllegalStateException("the heap is closed");
+        }
     }
 
     /** @throws IllegalStateException if the calling thread holds the lock: an eviction callback called back in */
@@ -497,7 +552,7 @@ final class HeapShard {
     boolean freeOwned(long block, long byteSize) {
         long word = wordOf(block);
         long bit = bitOf(block);
-        long bits = owned.get(JAVA_LONG, word); // exact: owned bits change only under the lock
+        long bits = bitsAt(ownedAddress + word); // exact: owned bits change only under the lock
         if (watcher != null || (bits & bit) == 0) {
             return false;
         }
@@ -505,7 +560,7 @@ final class HeapShard {
         if (byteSize > size - HEADER_LENGTH) {
             return false;
         }
-        owned.set(JAVA_LONG, word, bits & ~bit); // isOwned and clearOwned in one load
+        setBitsAt(ownedAddress + word, bits & ~bit); // isOwned and clearOwned in one load
         frees++;
         if (keeps(size)) {
             keep(block, size, HEADER_OWNED);
@@ -922,9 +977,9 @@ final class HeapShard {
     void clearReferenced(long block) {
         long word = wordOf(block);
         long bit = bitOf(block);
-        long bits = (long) BITS.getOpaque(refs, word);
+        long bits = (long) BITS.getOpaque(RAW, refsAddress + word);
         if ((bits & bit) != 0) {
-            BITS.setOpaque(refs, word, bits & ~bit);
+            BITS.setOpaque(RAW, refsAddress + word, bits & ~bit);
         }
     }
 
@@ -1004,12 +1059,12 @@ final class HeapShard {
     private long startAtOrAfter(long offset, int words) {
         long granule = offset >>> GRANULE_SHIFT;
         long word = granule >>> 6;
-        long bits = starts.get(JAVA_LONG, word << 3) & (-1L << (granule & 63));
+        long bits = bitsAt(startsAddress + (word << 3)) & (-1L << (granule & 63));
         for (int scanned = 0; bits == 0; scanned++) {
             if (scanned == words) {
                 return -1;
             }
-            bits = starts.get(JAVA_LONG, ++word << 3);
+            bits = bitsAt(startsAddress + (++word << 3));
         }
         return ((word << 6) + Long.numberOfTrailingZeros(bits)) << GRANULE_SHIFT;
     }
@@ -1383,7 +1438,7 @@ final class HeapShard {
     /** Sets a start bit, after the header is written (release): a reader that sees the bit sees the header. */
     private void markStart(long block) {
         long word = wordOf(block);
-        BITS.setRelease(starts, word, starts.get(JAVA_LONG, word) | bitOf(block));
+        BITS.setRelease(RAW, startsAddress + word, bitsAt(startsAddress + word) | bitOf(block));
     }
 
     /**
@@ -1396,12 +1451,12 @@ final class HeapShard {
 
     private void markOwned(long block) {
         long word = wordOf(block);
-        BITS.setRelease(owned, word, owned.get(JAVA_LONG, word) | bitOf(block));
+        BITS.setRelease(RAW, ownedAddress + word, bitsAt(ownedAddress + word) | bitOf(block));
     }
 
     private void clearOwned(long block) {
         long word = wordOf(block);
-        owned.set(JAVA_LONG, word, owned.get(JAVA_LONG, word) & ~bitOf(block));
+        setBitsAt(ownedAddress + word, bitsAt(ownedAddress + word) & ~bitOf(block));
     }
 
     /**
@@ -1415,7 +1470,7 @@ final class HeapShard {
 
     private void clearStart(long block) {
         long word = wordOf(block);
-        starts.set(JAVA_LONG, word, starts.get(JAVA_LONG, word) & ~bitOf(block));
+        setBitsAt(startsAddress + word, bitsAt(startsAddress + word) & ~bitOf(block));
     }
 
     /** @return the byte offset, in a bitmap, of the word that holds the bit of the block starting at {@code block} */
@@ -1426,6 +1481,16 @@ final class HeapShard {
     /** @return the bit, in its word ({@link #wordOf}), of the block starting at {@code block} */
     private static long bitOf(long block) {
         return 1L << ((block >>> GRANULE_SHIFT) & 63);
+    }
+
+    /** @return the bitmap word at {@code address}, read by the holder of the lock ({@link #RAW}) */
+    private static long bitsAt(long address) {
+        return RAW.get(JAVA_LONG_UNALIGNED, address); // aligned all the same: the layout only spares the check
+    }
+
+    /** Writes the bitmap word at {@code address}, as the holder of the lock ({@link #RAW}). */
+    private static void setBitsAt(long address, long bits) {
+        RAW.set(JAVA_LONG_UNALIGNED, address, bits);
     }
 
     private static int granuleOf(long block) {

@@ -73,12 +73,18 @@ public final class ShardedHeap {
     /**
      * Lays the shards out in {@code memory}: the region's {@code capacity} bytes, then the bitmaps.
      *
-     * @param memory   at least {@link #bytesFor}{@code (capacity, shardCount)} bytes, 16-byte aligned
+     * @param memory   at least {@link #bytesFor}{@code (capacity, shardCount)} bytes of native memory, 16-byte
+     *                 aligned, that stays live until every shard is marked closed ({@link #closeHeld}) or this
+     *                 heap is unreachable: the bitmaps are accessed by address under the shards' locks
      * @param capacity the region's size
      * @param shardCount a power of two from {@link #shardCountFor}, or any power of two the region can hold
      * @param watcher  checked mode's books, or null: with one, freed memory is poisoned and checked
+     * @throws IllegalArgumentException if {@code memory} is not native
      */
     public ShardedHeap(MemorySegment memory, long capacity, int shardCount, Watcher watcher) {
+        if (!memory.isNative()) {
+            throw new IllegalArgumentException("a heap's memory must be native, was " + memory);
+        }
         this.shardBytes = shardBytesFor(capacity, shardCount);
         this.shards = new HeapShard[shardCount];
         this.mask = shardCount - 1;
@@ -374,7 +380,7 @@ public final class ShardedHeap {
 
     private HeapShard shardAt(long payloadOffset) {
         long header = payloadOffset - BlockLayout.HEADER_LENGTH;
-        if (header < 0 || (header & (BlockLayout.GRANULE - 1)) != 0 || header >= shards.length * shardBytes) {
+        if (Long.compareUnsigned(header, shards.length * shardBytes) >= 0 || (header & (BlockLayout.GRANULE - 1)) != 0) {
             throw new IllegalArgumentException("not a block of this heap: offset " + header
                     + " is not on a block boundary inside the heap");
         }
@@ -450,7 +456,7 @@ public final class ShardedHeap {
     // ---- whole-heap operations ----------------------------------------------------------------------------
 
     /**
-     * Takes every shard's lock, in order (close, verify), or none.
+     * Takes every shard's lock, in order (close, verify), or none; also when the heap is closed.
      *
      * @throws IllegalStateException with no lock taken, if the calling thread holds one (an eviction callback)
      */
@@ -461,7 +467,7 @@ public final class ShardedHeap {
         int locked = 0;
         try {
             for (HeapShard shard : shards) {
-                shard.lock();
+                shard.lockEvenIfClosed();
                 locked++;
             }
         } catch (RuntimeException | Error e) {
@@ -475,6 +481,16 @@ public final class ShardedHeap {
     public void unlockAll() {
         for (HeapShard shard : shards) {
             shard.unlock();
+        }
+    }
+
+    /**
+     * Under {@link #lockAll()}, before the region is freed: every request from here on is refused with an
+     * {@code IllegalStateException}, since the shards' bitmaps are read and written by address under their locks.
+     */
+    public void closeHeld() {
+        for (HeapShard shard : shards) {
+            shard.markClosed();
         }
     }
 

@@ -45,6 +45,10 @@
  *       the lock, whether an eviction sweep runs, and the frontier's size (the frontier is in no list; its size
  *       stays published while it merges with a neighbour). It is used only to pass shards by; a shard it passes
  *       had no fitting block at some moment during the call.</li>
+ *   <li><b>Close</b>: under every shard's lock, each shard is marked closed before the region is freed, and a
+ *       lock taken after that is given back at once and the request refused. The bitmaps are accessed by
+ *       address, with no scope check, only under the lock; every access without it goes through a scoped
+ *       segment, which refuses it once the region is closed.</li>
  * </ol>
  */
 package io.hce.memory.internal.heap;

@@ -148,6 +148,17 @@ public final class NativeMemory {
     }
 
     /**
+     * The whole address space, in the global scope, for accesses by address where the caller proves the memory
+     * live by other means than a scope (a lock the memory's owner takes before freeing it). A constant: the JIT
+     * folds its scope and bounds, so such an access compiles to a load or a store and one compare.
+     *
+     * @return the same segment every time
+     */
+    public static MemorySegment addressSpace() {
+        return EVERYTHING;
+    }
+
+    /**
      * Whether {@code segment} is in the global scope, as every segment made by {@link #segment} is. Segments
      * of a confined, shared or automatic {@code Arena} and of a direct buffer are not: their memory belongs
      * to someone else. ({@code Arena.global()} shares the global scope, so its segments pass.)

@@ -45,4 +45,31 @@ class ShardedHeapTest {
         assertTrue(otherOffset + 64 <= offset - 16 || otherOffset - 16 >= offset + 112,
                 "the other block does not overlap the kept one: " + otherOffset + " against " + offset);
     }
+
+    /** Closed, the shards grant no lock: nothing reads or writes the bitmaps by address once the region may be gone. */
+    @Test
+    void closedShardsRefuseEveryRequestThatTakesALock() {
+        long handle = heap.allocate(100, 0);
+        long offset = heap.payloadOffset(handle);
+        heap.lockAll();
+        try {
+            heap.closeHeld();
+        } finally {
+            heap.unlockAll();
+        }
+        for (Runnable request : new Runnable[] {() -> heap.allocate(100, 0), () -> heap.freeOwned(offset, 100),
+                () -> heap.tryResize(handle, 200), () -> heap.figures()}) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, request::run);
+            assertEquals("the heap is closed", e.getMessage());
+        }
+        heap.lockAll(); // close and verify still take every lock
+        heap.unlockAll();
+    }
+
+    @Test
+    void aHeapOnTheJavaHeapIsRefused() {
+        MemorySegment onHeap = MemorySegment.ofArray(new long[(int) (ShardedHeap.bytesFor(4096, 1) / 8)]);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new ShardedHeap(onHeap, 4096, 1, null));
+        assertTrue(e.getMessage().startsWith("a heap's memory must be native"), e.getMessage());
+    }
 }
