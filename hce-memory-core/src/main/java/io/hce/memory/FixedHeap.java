@@ -169,7 +169,7 @@ public final class FixedHeap implements AutoCloseable {
                 }
             };
             this.guard = checked ? new HeapGuard(name, base) : null;
-            this.engine = new ShardedHeap(region, capacity, shards, guard);
+            this.engine = new ShardedHeap(name, region, capacity, shards, guard);
         } catch (RuntimeException | Error e) {
             NativeMemory.free(base, bytes);
             throw e;
@@ -370,13 +370,8 @@ public final class FixedHeap implements AutoCloseable {
      * @throws IllegalStateException    if the heap is closed
      */
     public long tryAllocateAddress(long byteSize) {
-        checkSize(byteSize); // no checkOpen: the engine refuses a closed heap, and the catch names it
-        long handle;
-        try {
-            handle = allocateInEngine(byteSize, 0);
-        } catch (IllegalStateException e) {
-            throw closed ? closedException() : e;
-        }
+        checkSize(byteSize); // no checkOpen on the way: a closed heap's shards refuse their locks
+        long handle = allocateInEngine(byteSize, 0);
         if (handle == NO_HANDLE) {
             return 0;
         }
@@ -717,7 +712,7 @@ public final class FixedHeap implements AutoCloseable {
                 return;
             }
             ShardedHeap.Figures figures = engine.figuresHeld();
-            arena.close(); // throws, leaving the heap open, if a segment is being accessed
+            arena.close(); // throws, leaving the heap open, if the arena cannot close now
             engine.closeHeld(); // before the region is freed: the shards' bitmaps are accessed by address
             figuresAtClose = figures;
             closed = true;
@@ -804,10 +799,17 @@ public final class FixedHeap implements AutoCloseable {
         return engine.payloadOffset(handle);
     }
 
-    /** The engine's allocation, a failure counted and recorded: @return the handle, or {@link #NO_HANDLE} */
+    /**
+     * The engine's allocation, a failure counted and recorded.
+     *
+     * @return the handle, or {@link #NO_HANDLE}
+     * @throws IllegalStateException if the heap is closed: refused by a shard's lock, or found after a failure,
+     *                               since a request that its hints pass by every shard takes no lock
+     */
     private long allocateInEngine(long byteSize, long pins) {
         long handle = engine.allocate(byteSize, pins);
         if (handle == NO_HANDLE) {
+            checkOpen();
             failed(byteSize, NO_FIT);
         }
         return handle;
@@ -879,6 +881,6 @@ public final class FixedHeap implements AutoCloseable {
     }
 
     private IllegalStateException closedException() {
-        return new IllegalStateException("heap '" + name + "' is closed");
+        return engine.closedException();
     }
 }

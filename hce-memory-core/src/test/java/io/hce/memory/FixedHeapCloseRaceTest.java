@@ -18,8 +18,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * {@code close()} while platform and virtual threads allocate, write, check and free blocks by every API. The
  * shards' bitmaps are read and written by address under their locks, with no scope check, so a request that
- * took a lock after the close and touched them would read the freed region: unmapped here (a heap of 4 MiB is
- * mapped by {@code malloc} on its own), a crash. Each request must instead either run wholly before the close
+ * took a lock after the close and touched them would read the freed region: a crash where it is unmapped, else
+ * a request accepted that the figures at the close do not count. Each request must instead either run wholly before the close
  * or be refused with the heap's {@code IllegalStateException}; nothing else may be thrown, and the figures at
  * the close must count every free a thread saw accepted.
  */

@@ -247,6 +247,23 @@ class FixedHeapTest {
         assertEquals(0, closing.statistics().usedBytes());
     }
 
+    /**
+     * A full heap of several shards: a request that the shards' hints pass by takes no lock, so the refusal of a
+     * closed heap comes after the failure. It is still a refusal: no {@code 0}, no exhaustion, no failure counted.
+     */
+    @Test
+    void aFullHeapOfSeveralShardsRefusesRequestsOnceClosed() {
+        FixedHeap full = FixedHeap.create("full", 8 << 20, 2, false);
+        full.allocateAddress(full.maxAllocation());
+        full.allocateAddress(full.maxAllocation());
+        full.close();
+        CacheInfoTest.assertState(() -> full.tryAllocateAddress(16), "heap 'full' is closed");
+        CacheInfoTest.assertState(() -> full.allocateAddress(16), "heap 'full' is closed");
+        CacheInfoTest.assertState(() -> full.tryAllocate(16), "heap 'full' is closed");
+        CacheInfoTest.assertState(() -> full.tryAllocateHandle(16), "heap 'full' is closed");
+        assertEquals(0, full.statistics().failures());
+    }
+
     /** Cachelot's benchmark workload: uniform sizes in [4, 4080] until the first failure in a 64 MiB heap. */
     @Test
     void uniformSmallBlocksFillAtLeastNinetyFivePercent() {

@@ -50,7 +50,7 @@ public class FixedHeapEngineBenchmark extends BenchmarkDefaults {
         payloads = new long[fillBlocks];
         long capacity = (long) heapMiB << 20;
         arena = Arena.ofShared();
-        engine = new ShardedHeap(arena.allocate(ShardedHeap.bytesFor(capacity, 1), 4096), capacity, 1, null);
+        engine = new ShardedHeap("engine", arena.allocate(ShardedHeap.bytesFor(capacity, 1), 4096), capacity, 1, null);
     }
 
     @TearDown(Level.Trial)

@@ -85,11 +85,13 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  * <h2>Raw bitmap accesses</h2>
  * Under the lock, the bitmaps are read and written by address through {@link #RAW}, the whole address space as
  * a constant segment: no scope to check, and bounds the JIT folds, so each access is a load or a store and a
- * compare. Through the shard's own segments each access also checked the region's scope and the segment's
+ * compare or two. Through the shard's own segments each access also checked the region's scope and the segment's
  * bounds and alignment, and the fast paths compiled too large for HotSpot to inline them into their callers
  * (BENCHMARKS.md, rounds 5 and 7). The region is live while any lock is held: {@code close} takes every lock and
  * marks every shard closed before it frees the region, and a lock taken after that is given back at once with
- * an {@code IllegalStateException} ({@link #lock}, {@link #tryLock}); the holder's {@link #unlock} keeps the shard,
+ * an {@code IllegalStateException} ({@link #lock}, {@link #tryLock}): the region is live while a lock granted by
+ * either is held. A request that its hints pass by every shard takes no lock and touches no memory of the
+ * region. The holder's {@link #unlock} keeps the shard,
  * and so the region's scope, reachable until its last access. Accesses without the lock (reference bits set by
  * readers, the start and owned bits that a block's owner reads) go through the scoped segments, which refuse
  * them once the region is closed.
@@ -102,7 +104,9 @@ final class HeapShard {
     private static final VarHandle STATE = JAVA_LONG.varHandle();
     private static final VarHandle WORD = JAVA_INT.varHandle();
     private static final VarHandle BITS = JAVA_LONG.varHandle();
-    private static final VarHandle HOLDER = FieldHandles.of(MethodHandles.lookup(), "holder", Thread.class);
+    private static final VarHandle HOLDER = FieldHandles.of(MethodHandles.lookup(), "holder", long.class);
+    /** {@link #holder}'s value when no thread holds the lock (thread ids are positive, and never reused). */
+    private static final long FREE = 0;
     private static final VarHandle SWEEPING = FieldHandles.of(MethodHandles.lookup(), "sweeping", boolean.class);
     private static final VarHandle FRONTIER_BYTES = FieldHandles.of(MethodHandles.lookup(), "frontierBytes", long.class);
     private static final byte POISON = (byte) 0xDB;
@@ -132,6 +136,8 @@ final class HeapShard {
     private final long startsAddress;
     private final long refsAddress;
     private final long ownedAddress;
+    /** The words of each bitmap: what a scan by address must stay within. */
+    private final long bitmapWords;
     private final long byteSize;
     private final long rightBorder;
     private final boolean poison;
@@ -139,7 +145,7 @@ final class HeapShard {
     private final EvictionPolicy policy = EvictionPolicy.standard();
     private final Watcher watcher; // checked mode only
     private final long regionOffset;
-    private final Object heap; // the shards of one heap share it: who is in whose callback
+    private final ShardedHeap heap; // the shards of one heap share it: who is in whose callback, the closed refusal
 
     /**
      * Blocks freed and kept whole for the next request that fits (deferred coalescing). A quick block stays
@@ -163,8 +169,12 @@ final class HeapShard {
     /** The frontier's size, 0 without one; read without the lock by {@link #mightFit}, a hint. */
     private long frontierBytes;
 
+    /**
+     * The holder's {@linkplain Thread#threadId() thread id}, or {@link #FREE}: a {@code long}, not the
+     * {@code Thread}, so that taking and giving back the lock store no reference (no GC write barriers).
+     */
     @SuppressWarnings("unused") // through HOLDER
-    private volatile Thread holder;
+    private volatile long holder;
 
     /** Set under the lock before the region is freed: no lock is granted afterwards ({@link #lock}, {@link #tryLock}). */
     private boolean closed;
@@ -190,7 +200,7 @@ final class HeapShard {
      * @param watcher checked mode: told of every block handed out and ended, and freed memory is poisoned and
      *                checked when handed out again; null otherwise
      */
-    HeapShard(Object heap, int index, long regionOffset, MemorySegment memory, MemorySegment starts,
+    HeapShard(ShardedHeap heap, int index, long regionOffset, MemorySegment memory, MemorySegment starts,
               MemorySegment refs, MemorySegment owned, Watcher watcher) {
         this.heap = heap;
         this.index = index;
@@ -199,6 +209,7 @@ final class HeapShard {
         this.startsAddress = starts.address();
         this.refsAddress = refs.address();
         this.ownedAddress = owned.address();
+        this.bitmapWords = starts.byteSize() >>> 3;
         this.regionOffset = regionOffset;
         this.watcher = watcher;
         boolean poison = watcher != null;
@@ -250,7 +261,7 @@ final class HeapShard {
      * @throws IllegalStateException if the heap is closed
      */
     boolean tryLock() {
-        if (holder == null && HOLDER.compareAndSet(this, null, Thread.currentThread())) {
+        if (holder == FREE && HOLDER.compareAndSet(this, FREE, Thread.currentThread().threadId())) {
             checkNotClosed();
             return true;
         }
@@ -271,15 +282,15 @@ final class HeapShard {
 
     /** As {@link #lock}, also when the heap is closed: for {@code ShardedHeap.lockAll} (close, verify). */
     void lockEvenIfClosed() {
-        Thread me = Thread.currentThread();
-        if (HOLDER.compareAndSet(this, null, me)) {
+        long me = Thread.currentThread().threadId();
+        if (HOLDER.compareAndSet(this, FREE, me)) {
             return;
         }
         checkNotHolder();
         if (IN_CALLBACK.get() == heap) { // waiting for one shard while holding another could deadlock
             throw new IllegalStateException("an eviction callback must not call back into its heap");
         }
-        for (int spins = 0; !(holder == null && HOLDER.compareAndSet(this, null, me)); spins++) {
+        for (int spins = 0; !(holder == FREE && HOLDER.compareAndSet(this, FREE, me)); spins++) {
             if (spins < 64) {
                 Thread.onSpinWait();
             } else if (spins < 128) {
@@ -291,7 +302,7 @@ final class HeapShard {
     }
 
     void unlock() {
-        HOLDER.setRelease(this, null);
+        HOLDER.setRelease(this, FREE);
     }
 
     /** Under the lock, before the region is freed: no lock is granted afterwards, so no raw access follows. */
@@ -303,13 +314,13 @@ final class HeapShard {
     private void checkNotClosed() {
         if (closed) {
             unlock();
-            throw new IllegalStateException("the heap is closed");
+            throw heap.closedException();
         }
     }
 
     /** @throws IllegalStateException if the calling thread holds the lock: an eviction callback called back in */
     void checkNotHolder() {
-        if (holder == Thread.currentThread()) {
+        if (holder == Thread.currentThread().threadId()) {
             throw new IllegalStateException("an eviction callback must not call back into its heap");
         }
     }
@@ -1042,9 +1053,18 @@ final class HeapShard {
         return (long) STATE.getVolatile(memory, block + STATE_OFFSET);
     }
 
-    /** @return the first block starting at or after {@code offset} (the right border at the latest) */
+    /**
+     * @return the first block starting at or after {@code offset} (the right border at the latest)
+     * @throws IllegalStateException if the bitmap has no start there up to its end: the right border's bit, which
+     *                               ends every scan, was overwritten (a write past a block's end, say)
+     */
     long blockAtOrAfter(long offset) {
-        return startAtOrAfter(offset, Integer.MAX_VALUE); // the right border's bit ends the scan
+        long block = startAtOrAfter(offset, (int) (bitmapWords - 1 - (offset >>> GRANULE_SHIFT >>> 6)));
+        if (block < 0) {
+            throw new IllegalStateException("no block starts at or after offset " + offset
+                    + ": the block-start bitmap was overwritten");
+        }
+        return block;
     }
 
     /** @return the start of the block that contains {@code offset} (scans the bitmap leftwards) */

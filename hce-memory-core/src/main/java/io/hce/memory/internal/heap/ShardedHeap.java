@@ -63,6 +63,7 @@ public final class ShardedHeap {
     /** Each shard's bitmaps beside the region: block starts, reference bits, owned blocks ({@link BlockLayout}). */
     private static final long BITMAPS_PER_SHARD = 3;
 
+    private final String name;
     private final HeapShard[] shards;
     private final int mask;
     private final long shardBytes;
@@ -73,6 +74,7 @@ public final class ShardedHeap {
     /**
      * Lays the shards out in {@code memory}: the region's {@code capacity} bytes, then the bitmaps.
      *
+     * @param name     the heap's name, for the refusal of a request once it is closed
      * @param memory   at least {@link #bytesFor}{@code (capacity, shardCount)} bytes of native memory, 16-byte
      *                 aligned, that stays live until every shard is marked closed ({@link #closeHeld}) or this
      *                 heap is unreachable: the bitmaps are accessed by address under the shards' locks
@@ -81,7 +83,8 @@ public final class ShardedHeap {
      * @param watcher  checked mode's books, or null: with one, freed memory is poisoned and checked
      * @throws IllegalArgumentException if {@code memory} is not native
      */
-    public ShardedHeap(MemorySegment memory, long capacity, int shardCount, Watcher watcher) {
+    public ShardedHeap(String name, MemorySegment memory, long capacity, int shardCount, Watcher watcher) {
+        this.name = name;
         if (!memory.isNative()) {
             throw new IllegalArgumentException("a heap's memory must be native, was " + memory);
         }
@@ -456,7 +459,8 @@ public final class ShardedHeap {
     // ---- whole-heap operations ----------------------------------------------------------------------------
 
     /**
-     * Takes every shard's lock, in order (close, verify), or none; also when the heap is closed.
+     * Takes every shard's lock, in order (close, verify), or none; also when the heap is closed, so the caller
+     * checks whether it is.
      *
      * @throws IllegalStateException with no lock taken, if the calling thread holds one (an eviction callback)
      */
@@ -482,6 +486,11 @@ public final class ShardedHeap {
         for (HeapShard shard : shards) {
             shard.unlock();
         }
+    }
+
+    /** @return what a request to a closed heap is refused with: the one message for it, public API included */
+    public IllegalStateException closedException() {
+        return new IllegalStateException("heap '" + name + "' is closed");
     }
 
     /**

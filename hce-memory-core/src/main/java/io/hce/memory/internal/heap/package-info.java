@@ -48,7 +48,9 @@
  *   <li><b>Close</b>: under every shard's lock, each shard is marked closed before the region is freed, and a
  *       lock taken after that is given back at once and the request refused. The bitmaps are accessed by
  *       address, with no scope check, only under the lock; every access without it goes through a scoped
- *       segment, which refuses it once the region is closed.</li>
+ *       segment, which refuses it once the region is closed. A request that the hints (rule 6) pass by every
+ *       shard takes no lock and reads only Java fields; it fails, and {@code FixedHeap} checks for a close
+ *       before it reports the failure.</li>
  * </ol>
  */
 package io.hce.memory.internal.heap;

@@ -17,7 +17,7 @@ class ShardedHeapTest {
     private static final long CAPACITY = 1 << 20;
 
     private final Arena arena = Arena.ofConfined();
-    private final ShardedHeap heap = new ShardedHeap(arena.allocate(ShardedHeap.bytesFor(CAPACITY, 1), 16), CAPACITY, 1, null);
+    private final ShardedHeap heap = new ShardedHeap("engine", arena.allocate(ShardedHeap.bytesFor(CAPACITY, 1), 16), CAPACITY, 1, null);
 
     @AfterEach
     void close() {
@@ -60,7 +60,7 @@ class ShardedHeapTest {
         for (Runnable request : new Runnable[] {() -> heap.allocate(100, 0), () -> heap.freeOwned(offset, 100),
                 () -> heap.tryResize(handle, 200), () -> heap.figures()}) {
             IllegalStateException e = assertThrows(IllegalStateException.class, request::run);
-            assertEquals("the heap is closed", e.getMessage());
+            assertEquals("heap 'engine' is closed", e.getMessage());
         }
         heap.lockAll(); // close and verify still take every lock
         heap.unlockAll();
@@ -69,7 +69,7 @@ class ShardedHeapTest {
     @Test
     void aHeapOnTheJavaHeapIsRefused() {
         MemorySegment onHeap = MemorySegment.ofArray(new long[(int) (ShardedHeap.bytesFor(4096, 1) / 8)]);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new ShardedHeap(onHeap, 4096, 1, null));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new ShardedHeap("engine", onHeap, 4096, 1, null));
         assertTrue(e.getMessage().startsWith("a heap's memory must be native"), e.getMessage());
     }
 }
