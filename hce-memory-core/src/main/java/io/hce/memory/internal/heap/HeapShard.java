@@ -87,14 +87,13 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  * a constant segment: no scope to check, and bounds the JIT folds, so each access is a load or a store and a
  * compare or two. Through the shard's own segments each access also checked the region's scope and the segment's
  * bounds and alignment, and the fast paths compiled too large for HotSpot to inline them into their callers
- * (BENCHMARKS.md, rounds 5 and 7). The region is live while any lock is held: {@code close} takes every lock and
- * marks every shard closed before it frees the region, and a lock taken after that is given back at once with
- * an {@code IllegalStateException} ({@link #lock}, {@link #tryLock}): the region is live while a lock granted by
- * either is held. A request that its hints pass by every shard takes no lock and touches no memory of the
- * region. The holder's {@link #unlock} keeps the shard,
- * and so the region's scope, reachable until its last access. Accesses without the lock (reference bits set by
- * readers, the start and owned bits that a block's owner reads) go through the scoped segments, which refuse
- * them once the region is closed.
+ * (BENCHMARKS.md, rounds 5 and 7). The region is live while a lock granted by {@link #lock} or {@link #tryLock}
+ * is held: {@code close} takes every lock and marks every shard closed before it frees the region, and a lock
+ * taken after that is given back at once with an {@code IllegalStateException}. A request that its hints pass
+ * by every shard takes no lock and touches no memory of the region. The holder's {@link #unlock} keeps the
+ * shard, and so the region's scope, reachable until its last access. Accesses without the lock (reference bits
+ * set by readers, the start and owned bits that a block's owner reads) go through the scoped segments, which
+ * refuse them once the region is closed.
  */
 final class HeapShard {
 
@@ -1059,7 +1058,8 @@ final class HeapShard {
      *                               ends every scan, was overwritten (a write past a block's end, say)
      */
     long blockAtOrAfter(long offset) {
-        long block = startAtOrAfter(offset, (int) (bitmapWords - 1 - (offset >>> GRANULE_SHIFT >>> 6)));
+        long wordsLeft = Math.max(0, bitmapWords - 1 - (offset >>> GRANULE_SHIFT >>> 6)); // past offset's own word
+        long block = startAtOrAfter(offset, (int) wordsLeft);
         if (block < 0) {
             throw new IllegalStateException("no block starts at or after offset " + offset
                     + ": the block-start bitmap was overwritten");

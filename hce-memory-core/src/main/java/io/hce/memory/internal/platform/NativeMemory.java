@@ -150,7 +150,7 @@ public final class NativeMemory {
     /**
      * The whole address space, in the global scope, for accesses by address where the caller proves the memory
      * live by other means than a scope (a lock the memory's owner takes before freeing it). A constant: the JIT
-     * folds its scope and bounds, so such an access compiles to a load or a store and one compare.
+     * folds its scope and its length, so such an access compiles to a load or a store and a compare or two.
      *
      * @return the same segment every time
      */
