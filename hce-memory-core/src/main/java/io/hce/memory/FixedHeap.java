@@ -697,7 +697,8 @@ public final class FixedHeap implements AutoCloseable {
 
     /**
      * Gives the region back to the C allocator. Segments of the heap become unusable; further calls but
-     * {@code statistics()}, {@code name()} and {@code close()} throw. Closing twice does nothing. A request
+     * {@code statistics()}, {@code close()} and the fixed figures ({@code name()}, {@code capacity()},
+     * {@code shards()}, {@code maxAllocation()}) throw. Closing twice does nothing. A request
      * that another thread makes meanwhile either completes before the close (and the figures at the close
      * count it) or is refused with an {@code IllegalStateException}.
      *

@@ -157,7 +157,9 @@ public final class ShardedHeap {
     /**
      * @param byteSize 1 … {@link #maxPayload()}
      * @param pins     the pins the block starts with
-     * @return the new block's handle, or 0 when no free block of any shard fits
+     * @return the new block's handle, or 0 when no free block of any shard fits; also 0, not a refusal, on a
+     *         closed heap whose shards' hints all said nothing fits (no lock taken): the caller checks for a close
+     * @throws IllegalStateException if a shard it locks is closed
      */
     public long allocate(long byteSize, long pins) {
         long blockSize = HeapShard.blockSizeFor(byteSize);
