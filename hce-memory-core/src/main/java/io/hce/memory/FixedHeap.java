@@ -439,7 +439,7 @@ public final class FixedHeap implements AutoCloseable {
         checkOpen();
         long offset = address - regionAddress;
         if (offset < 0 || offset >= capacity) {
-            throw new IllegalArgumentException("not a block of heap '" + name + "': address 0x" + Long.toHexString(address));
+            throw notABlock(address);
         }
         engine.touch(engine.liveHandleAt(offset, 1));
     }
@@ -742,13 +742,17 @@ public final class FixedHeap implements AutoCloseable {
         return regionAddress + engine.payloadOffset(handle);
     }
 
+    private IllegalArgumentException notABlock(long address) {
+        return new IllegalArgumentException("not a block of heap '" + name + "': address 0x" + Long.toHexString(address));
+    }
+
     /** What a caller of {@link #freeAddress} is told when the engine refuses the free. */
     private RuntimeException refusedFree(RuntimeException refusal, long address, long offset) {
         if (closed) {
             return closedException();
         }
         if (offset < 0 || offset >= capacity) {
-            return new IllegalArgumentException("not a block of heap '" + name + "': address 0x" + Long.toHexString(address));
+            return notABlock(address);
         }
         return guard != null ? guard.explain(refusal, offset - 16) : refusal;
     }

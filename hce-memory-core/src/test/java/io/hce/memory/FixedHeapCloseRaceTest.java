@@ -30,7 +30,7 @@ class FixedHeapCloseRaceTest {
 
     @Test
     void requestsRacingCloseRunBeforeItOrAreRefused() throws InterruptedException {
-        long seed = System.nanoTime();
+        long seed = Long.getLong("hce.test.seed", System.nanoTime()); // replay: -Dhce.test.seed=…
         for (int round = 0; round < ROUNDS; round++) {
             raceOnce(seed + round);
         }
