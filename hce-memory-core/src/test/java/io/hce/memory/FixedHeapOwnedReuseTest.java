@@ -3,6 +3,7 @@ package io.hce.memory;
 import io.hce.memory.testing.Validation;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -23,16 +24,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Blocks handed out as addresses or segments (owned) are freed onto quick lists and handed out again without
  * their headers being read or written: the owned bitmap alone says which are live. These tests attack that:
  * every way to use an owned block after its free must still be refused, whatever the block became since.
+ * Each runs on a shard of 1 MiB, which reads a freed block's size from its header, and of 16 MiB, which reads it
+ * from the block-start bitmap.
  */
+@ParameterizedClass(name = "{0} bytes")
+@ValueSource(longs = {1 << 20, 16 << 20})
 class FixedHeapOwnedReuseTest {
-
-    private static final long CAPACITY = 1 << 20;
 
     @RegisterExtension
     final Validation validation = new Validation();
 
     /** Unchecked whatever {@code hce.memory.checked} says: checked mode takes the watched paths instead. */
-    private final FixedHeap heap = validation.track(FixedHeap.create("owned", CAPACITY, 1, false));
+    private final FixedHeap heap;
+
+    FixedHeapOwnedReuseTest(long capacity) {
+        heap = validation.track(FixedHeap.create("owned", capacity, 1, false));
+    }
 
     @Test
     void aFreedAddressIsHandedOutAgainAndItsSecondFreeIsRefused() {

@@ -23,6 +23,7 @@ import static io.hce.memory.internal.heap.BlockLayout.STATE_OFFSET;
 import static io.hce.memory.internal.heap.BlockLayout.USED_FLAG;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
@@ -73,7 +74,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  * block-start bitmap gives its size (where the next block starts), and its quick list says its size. Its
  * header keeps the owned state it had, which no handle can name. Only the dense bitmaps and a Java array are
  * touched: at 1 GiB the common free and allocation of an address miss nowhere, where glibc's free misses on
- * the chunk's header and its malloc on the tcache entry's link.
+ * the chunk's header and its malloc on the tcache entry's link. A shard of at most 4 MiB
+ * ({@link #CACHED_HEADERS_BYTES}) reads a freed block's size from its header all the same: its headers are cache
+ * hits, and one read is cheaper than a scan of the block-start bitmap (BENCHMARKS.md, round 8).
  *
  * <h2>Concurrency</h2>
  * Everything but the state word is guarded by the shard's lock, a test-and-set lock that records its
@@ -83,17 +86,18 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  * and releases it. The rules are written once, in the package documentation.
  *
  * <h2>Raw bitmap accesses</h2>
- * Under the lock, the bitmaps are read and written by address through {@link #RAW}, the whole address space as
- * a constant segment: no scope to check, and bounds the JIT folds, so each access is a load or a store and a
- * compare or two. Through the shard's own segments each access also checked the region's scope and the segment's
- * bounds and alignment, and the fast paths compiled too large for HotSpot to inline them into their callers
- * (BENCHMARKS.md, rounds 5 and 7). The region is live while a lock granted by {@link #lock} or {@link #tryLock}
- * is held: {@code close} takes every lock and marks every shard closed before it frees the region, and a lock
- * taken after that is given back at once with an {@code IllegalStateException}. A request that its hints pass
- * by every shard takes no lock and touches no memory of the region. The holder's {@link #unlock} keeps the
- * shard, and so the region's scope, reachable until its last access. Accesses without the lock (reference bits
- * set by readers, the start and owned bits that a block's owner reads) go through the scoped segments, which
- * refuse them once the region is closed.
+ * Under the lock, the bitmaps (and, in a small shard, an owned block's size) are read and written by address
+ * through {@link #RAW}, the whole address space as a constant segment: no scope to check, and no bounds either
+ * at an address passed through {@code NativeMemory.inAddressSpace}, so each access is a single load or store.
+ * Through the shard's own segments each access also checked the region's scope and the segment's bounds and
+ * alignment; each check compiles to a branch and a deoptimisation stub, and the fast paths grew too large for
+ * HotSpot to inline them into their callers (BENCHMARKS.md, rounds 5, 7 and 8). The region is live while a
+ * lock granted by {@link #lock} or {@link #tryLock} is held: {@code close} takes every lock and marks every
+ * shard closed before it frees the region, and a lock taken after that is given back at once with an
+ * {@code IllegalStateException}. A request that its hints pass by every shard takes no lock and touches no
+ * memory of the region. The holder's {@link #unlock} keeps the shard, and so the region's scope, reachable
+ * until its last access. Accesses without the lock (reference bits set by readers, the start and owned bits
+ * that a block's owner reads) go through the scoped segments, which refuse them once the region is closed.
  */
 final class HeapShard {
 
@@ -123,6 +127,11 @@ final class HeapShard {
     private static final int FLUSH_STEP = 512;
     /** A quick entry's flag: the block's header still holds an owned block's state, so it can be handed out as one. */
     private static final long HEADER_OWNED = QuickLists.FLAG;
+    /**
+     * Shards up to this size read an owned block's size from its header when freeing it: their headers stay in
+     * the CPU caches, and one read there is cheaper than a scan of the block-start bitmap.
+     */
+    private static final long CACHED_HEADERS_BYTES = 4 << 20;
     /** Bitmap words scanned for the next block start before the size is read from the header instead. */
     private static final int SIZE_SCAN_WORDS = 16;
 
@@ -131,10 +140,13 @@ final class HeapShard {
     private final MemorySegment starts;
     private final MemorySegment refs;
     private final MemorySegment owned;
-    /** The bitmaps' addresses, for {@link #RAW} accesses under the lock. */
+    /** The shard's and its bitmaps' addresses, for {@link #RAW} accesses under the lock. */
+    private final long memoryAddress;
     private final long startsAddress;
     private final long refsAddress;
     private final long ownedAddress;
+    /** Whether an owned block's size is read from its header, not the block-start bitmap (see {@link #ownedSize}). */
+    private final boolean headersCached;
     /** The words of each bitmap: what a scan by address must stay within. */
     private final long bitmapWords;
     private final long byteSize;
@@ -180,8 +192,12 @@ final class HeapShard {
 
     // guarded by the lock; read by statistics under it
     private int lastStamp;
-    private long usedBytes; // the rest of the blocks' bytes are free
-    private long usedBlocks;
+    /**
+     * The bytes and the number of the blocks marked used: live blocks and kept ones, which a push onto or a pop
+     * off a quick list leaves as they are (the quick lists count their own, and {@link #usedBytes} subtracts them).
+     */
+    private long heldBytes;
+    private long heldBlocks;
     private long allocations;
     private long frees;
     private long evictions;
@@ -205,6 +221,12 @@ final class HeapShard {
         this.index = index;
         this.refs = refs;
         this.owned = owned;
+        for (MemorySegment part : new MemorySegment[] {memory, starts, refs, owned}) {
+            if (!part.isNative() || !NativeMemory.isInAddressSpace(part)) {
+                throw new IllegalArgumentException("a shard's memory and bitmaps must be native, below 2^56: " + part);
+            }
+        }
+        this.memoryAddress = memory.address();
         this.startsAddress = starts.address();
         this.refsAddress = refs.address();
         this.ownedAddress = owned.address();
@@ -215,6 +237,7 @@ final class HeapShard {
         this.memory = memory;
         this.starts = starts;
         this.byteSize = memory.byteSize();
+        this.headersCached = byteSize <= CACHED_HEADERS_BYTES;
         this.rightBorder = byteSize - BORDER_SIZE;
         this.poison = poison;
         this.quick = new QuickLists((int) Math.max(QUICK_FLOOR, byteSize >>> 11));
@@ -340,17 +363,14 @@ final class HeapShard {
      * none fits as it is (see {@code ShardedHeap}'s good fit).
      */
     long allocate(long blockSize, long pins, boolean merge) {
-        if (quick.blocks() != 0) {
-            long entry = quick.pop(blockSize);
-            if (entry >= 0) {
-                long block = QuickLists.block(entry);
-                counted(QuickLists.size(entry)); // free becomes used
-                if (pins == 0 && (entry & HEADER_OWNED) != 0 && watcher == null) {
-                    return handOutOwnedAgain(block);
-                }
-                long handle = handOut(block, pins);
-                return watcher == null ? handle : watched(handle, pins);
+        long entry = quick.pop(blockSize); // empty lists find nothing in a word or two of their bitmap
+        if (entry >= 0) {
+            long block = QuickLists.block(entry);
+            if (pins == 0 && (entry & HEADER_OWNED) != 0 && watcher == null) {
+                return handOutOwnedAgain(block);
             }
+            long handle = handOut(block, pins);
+            return watcher == null ? handle : watched(handle, pins);
         }
         long block = merge ? findFreeOrFlush(blockSize) : findFree(blockSize);
         if (block < 0) {
@@ -409,8 +429,8 @@ final class HeapShard {
         STATE.setRelease(memory, block + STATE_OFFSET, 0L); // readers fail from here on, before any byte changes
         VarHandle.storeStoreFence(); // ...on weakly ordered processors too: the poison and links come after
         long size = sizeAt(block);
-        usedBytes -= size;
-        usedBlocks--;
+        heldBytes -= size;
+        heldBlocks--;
         if (poison) {
             memory.asSlice(block + HEADER_LENGTH, size - HEADER_LENGTH).fill(POISON);
         }
@@ -566,7 +586,7 @@ final class HeapShard {
         if (watcher != null || (bits & bit) == 0) {
             return false;
         }
-        long size = sizeByStarts(block);
+        long size = ownedSize(block);
         if (byteSize > size - HEADER_LENGTH) {
             return false;
         }
@@ -585,17 +605,9 @@ final class HeapShard {
         return QuickLists.holds(size) && quick.hasRoom();
     }
 
-    /** Puts a freed block on its quick list: it counts as free from here on. */
+    /** Puts a freed block on its quick list: it counts as free from here on (the lists count it). */
     private void keep(long block, long size, long flag) {
         quick.push(block, size, flag);
-        usedBytes -= size;
-        usedBlocks--;
-    }
-
-    /** Counts a quick block as used again: taken off its list to be handed out, or to be merged. */
-    private void counted(long size) {
-        usedBytes += size;
-        usedBlocks++;
     }
 
     /** Merges every quick block back into the free lists. */
@@ -609,8 +621,7 @@ final class HeapShard {
             return; // a full cache's puts, every one
         }
         for (long entry; atMost > 0 && (entry = quick.popLargest()) >= 0; atMost--) {
-            counted(QuickLists.size(entry)); // release counts it as used becoming free; a quick block is free already
-            release(QuickLists.block(entry));
+            release(QuickLists.block(entry)); // held, as kept blocks are, until released
         }
     }
 
@@ -625,7 +636,6 @@ final class HeapShard {
         }
         long size = sizeAt(block);
         if (quick.remove(block, size)) {
-            counted(size);
             release(block);
         }
     }
@@ -687,8 +697,8 @@ final class HeapShard {
         // The victim's state is left as it is: no handle names an owned block, and its header, once merged away,
         // loses its start bit, or, kept as the free block's header, its used flag; either makes handles refuse it.
         // So a victim merged into the frontier costs no store to its header at all.
-        usedBytes -= size;
-        usedBlocks--;
+        heldBytes -= size;
+        heldBlocks--;
         return coalesce(block, size, leftNeighbour(block), false);
     }
 
@@ -739,7 +749,7 @@ final class HeapShard {
         if (newBlockSize <= size) {
             if (size - newBlockSize >= MIN_BLOCK_SIZE) {
                 setSize(block, newBlockSize, true);
-                usedBytes -= size - newBlockSize;
+                heldBytes -= size - newBlockSize;
                 long tail = block + newBlockSize;
                 writeHeader(tail, size - newBlockSize, false, newBlockSize);
                 markStart(tail);
@@ -761,7 +771,7 @@ final class HeapShard {
         long rest = total - newBlockSize;
         long grown = rest >= MIN_BLOCK_SIZE ? newBlockSize : total;
         setSize(block, grown, true);
-        usedBytes += grown - size;
+        heldBytes += grown - size;
         if (grown < total) {
             long tail = block + grown;
             writeHeader(tail, rest, false, grown);
@@ -807,11 +817,11 @@ final class HeapShard {
     }
 
     long usedBytes() {
-        return usedBytes;
+        return heldBytes - quick.bytes();
     }
 
     long freeBytes() {
-        return rightBorder - FIRST_BLOCK - usedBytes;
+        return rightBorder - FIRST_BLOCK - usedBytes();
     }
 
     long allocations() {
@@ -987,9 +997,9 @@ final class HeapShard {
     void clearReferenced(long block) {
         long word = wordOf(block);
         long bit = bitOf(block);
-        long bits = (long) BITS.getOpaque(RAW, refsAddress + word);
+        long bits = (long) BITS.getOpaque(RAW, NativeMemory.inAddressSpace(refsAddress + word)); // readers race here
         if ((bits & bit) != 0) {
-            BITS.setOpaque(RAW, refsAddress + word, bits & ~bit);
+            BITS.setOpaque(RAW, NativeMemory.inAddressSpace(refsAddress + word), bits & ~bit);
         }
     }
 
@@ -1215,9 +1225,9 @@ final class HeapShard {
         if (ownedBits != ownedCount) {
             return "owned bitmap has " + ownedBits + " bits for " + ownedCount + " owned blocks";
         }
-        if (walkedUsed != usedBytes || walkedFree != freeBytes() || usedCount != usedBlocks) {
+        if (walkedUsed != usedBytes() || walkedFree != freeBytes() || usedCount != heldBlocks - quick.blocks()) {
             return "accounting: walked " + walkedUsed + " used / " + walkedFree + " free bytes in " + usedCount
-                    + " used blocks, books say " + usedBytes + " / " + freeBytes() + " in " + usedBlocks;
+                    + " used blocks, books say " + usedBytes() + " / " + freeBytes() + " in " + (heldBlocks - quick.blocks());
         }
         return verifyFreeLists(frontier == NO_FRONTIER ? freeCount : freeCount - 1);
     }
@@ -1334,8 +1344,8 @@ final class HeapShard {
     private long handOutUsed(long block, long size, long pins) {
         long handle = handOut(block, pins);
         WORD.setRelease(memory, block + SIZE_AND_USED_OFFSET, (int) size | USED_FLAG);
-        usedBytes += size;
-        usedBlocks++;
+        heldBytes += size;
+        heldBlocks++;
         return handle;
     }
 
@@ -1458,7 +1468,7 @@ final class HeapShard {
     /** Sets a start bit, after the header is written (release): a reader that sees the bit sees the header. */
     private void markStart(long block) {
         long word = wordOf(block);
-        BITS.setRelease(RAW, startsAddress + word, bitsAt(startsAddress + word) | bitOf(block));
+        setBitsReleased(startsAddress + word, bitsAt(startsAddress + word) | bitOf(block));
     }
 
     /**
@@ -1471,7 +1481,7 @@ final class HeapShard {
 
     private void markOwned(long block) {
         long word = wordOf(block);
-        BITS.setRelease(RAW, ownedAddress + word, bitsAt(ownedAddress + word) | bitOf(block));
+        setBitsReleased(ownedAddress + word, bitsAt(ownedAddress + word) | bitOf(block));
     }
 
     private void clearOwned(long block) {
@@ -1486,6 +1496,14 @@ final class HeapShard {
     long sizeByStarts(long block) {
         long next = startAtOrAfter(block + GRANULE, SIZE_SCAN_WORDS);
         return next >= 0 ? next - block : sizeAt(block);
+    }
+
+    /**
+     * @return the size of the live owned block at {@code block}, under the lock: from its header in a shard whose
+     *         headers stay in the CPU caches, else from the block-start bitmap (see "Owned blocks touch no header")
+     */
+    private long ownedSize(long block) {
+        return headersCached ? sizeAtByAddress(block) : sizeByStarts(block);
     }
 
     private void clearStart(long block) {
@@ -1505,12 +1523,27 @@ final class HeapShard {
 
     /** @return the bitmap word at {@code address}, read by the holder of the lock ({@link #RAW}) */
     private static long bitsAt(long address) {
-        return RAW.get(JAVA_LONG_UNALIGNED, address); // aligned all the same: the layout only spares the check
+        // aligned all the same: the layout only spares the check
+        return RAW.get(JAVA_LONG_UNALIGNED, NativeMemory.inAddressSpace(address));
     }
 
     /** Writes the bitmap word at {@code address}, as the holder of the lock ({@link #RAW}). */
     private static void setBitsAt(long address, long bits) {
-        RAW.set(JAVA_LONG_UNALIGNED, address, bits);
+        RAW.set(JAVA_LONG_UNALIGNED, NativeMemory.inAddressSpace(address), bits);
+    }
+
+    /** As {@link #setBitsAt}, with a release store: for the bits that threads without the lock read. */
+    private static void setBitsReleased(long address, long bits) {
+        BITS.setRelease(RAW, NativeMemory.inAddressSpace(address), bits);
+    }
+
+    /**
+     * @return the size in the header of the block at {@code block}, read by the holder of the lock ({@link #RAW}):
+     *         as {@link #sizeAt}, with no scope or bounds check
+     */
+    private long sizeAtByAddress(long block) {
+        long address = NativeMemory.inAddressSpace(memoryAddress + block + SIZE_AND_USED_OFFSET);
+        return RAW.get(JAVA_INT_UNALIGNED, address) & SIZE_MASK;
     }
 
     private static int granuleOf(long block) {

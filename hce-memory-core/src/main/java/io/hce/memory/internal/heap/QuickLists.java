@@ -33,10 +33,11 @@ import java.util.function.LongConsumer;
  * all that is touched, so a large heap's cold headers stay cold.
  *
  * <h2>Java heap</h2>
- * A list grows by doubling, and keeps its length when it empties (a list that fills and empties round after
- * round allocates nothing). When all lists together would pass twice the limit's entries (plus 8 a list),
- * every list is trimmed to what it holds first: with a shard's limit of one block per 2 KiB, the lists take at
- * most 4 bytes per KiB of shard, and 32 KiB.
+ * A list's length is a power of two (so its ring wraps with a mask, not a branch); it grows by doubling, and
+ * keeps its length when it empties (a list that fills and empties round after round allocates nothing). When
+ * all lists together would pass twice the limit's entries (plus 8 a list), every list is trimmed to the
+ * smallest power of two that holds what it has first: with a shard's limit of one block per 2 KiB, the lists
+ * take at most 6 bytes per KiB of shard (three times the limit's entries), and 32 KiB.
  */
 final class QuickLists {
 
@@ -46,11 +47,16 @@ final class QuickLists {
     static final long FLAG = 1L << 31;
     private static final int LISTS = LIMIT_BYTES >>> BlockLayout.GRANULE_SHIFT;
     private static final int MIN_LENGTH = 8;
+    /** Where the non-empty lists' bitmap starts in {@link #rings}. */
+    private static final int NON_EMPTY = LISTS;
 
     private final int[][] lists = new int[LISTS][];
-    private final int[] heads = new int[LISTS];
-    private final int[] counts = new int[LISTS];
-    private final long[] nonEmpty = new long[LISTS >>> 6];
+    /**
+     * Per list, its ring's head (the oldest entry's index) in the high 32 bits and its count in the low 32; then,
+     * from {@link #NON_EMPTY}, a bitmap of the non-empty lists. One array, so that a push or a take reads and
+     * writes one word of it, with one bounds check (each check is one more stub in the compiled fast paths).
+     */
+    private final long[] rings = new long[NON_EMPTY + (LISTS >>> 6)];
     private final int limit;
     /** The most entries all lists may have room for (see {@link #grow}). */
     private final long maxLength;
@@ -91,15 +97,18 @@ final class QuickLists {
     void push(long block, long size, long flag) {
         int list = (int) (size >>> BlockLayout.GRANULE_SHIFT);
         int[] entries = lists[list];
-        int count = counts[list];
+        long ring = rings[list];
+        int count = (int) ring;
         if (entries == null || entries.length == count) {
-            entries = grow(list, Math.max(MIN_LENGTH, 2 * count));
+            entries = grow(list, lengthFor(2 * count));
+            ring = rings[list]; // its head is 0 now
         }
-        int tail = heads[list] + count; // a ring: the oldest entry at the head
-        entries[tail < entries.length ? tail : tail - entries.length] = (int) (flag | (block >>> BlockLayout.GRANULE_SHIFT));
-        counts[list] = count + 1;
+        int head = (int) (ring >>> 32);
+        // a ring: the oldest entry at the head
+        entries[(head + count) & (entries.length - 1)] = (int) (flag | (block >>> BlockLayout.GRANULE_SHIFT));
+        rings[list] = ring + 1;
         if (count == 0) {
-            nonEmpty[list >>> 6] |= 1L << list;
+            rings[NON_EMPTY + (list >>> 6)] |= 1L << list;
         }
         bytes += size;
         blocks++;
@@ -115,7 +124,8 @@ final class QuickLists {
             return -1;
         }
         int first = (int) (size >>> BlockLayout.GRANULE_SHIFT);
-        return counts[first] != 0 ? take(first) : popLarger(first, size); // an exact fit needs no scan
+        long ring = rings[first];
+        return (int) ring != 0 ? take(first, ring) : popLarger(first, size); // an exact fit needs no scan
     }
 
     /**
@@ -129,7 +139,7 @@ final class QuickLists {
         int first = (int) (size >>> BlockLayout.GRANULE_SHIFT);
         int last = lastListFor(size);
         for (int word = first >>> 6; word <= last >>> 6; word++) {
-            long bits = nonEmpty[word];
+            long bits = rings[NON_EMPTY + word];
             if (word == first >>> 6) {
                 bits &= -1L << first;
             }
@@ -151,22 +161,24 @@ final class QuickLists {
     private long popLarger(int first, long size) {
         int last = lastListFor(size);
         int word = first >>> 6;
-        long bits = nonEmpty[word] & (-1L << first);
+        long bits = rings[NON_EMPTY + word] & (-1L << first);
         while (bits == 0) {
             if (++word > last >>> 6) {
                 return -1;
             }
-            bits = nonEmpty[word];
+            bits = rings[NON_EMPTY + word];
         }
         int list = (word << 6) + Long.numberOfTrailingZeros(bits);
-        return list > last ? -1 : take(list);
+        return list > last ? -1 : take(list, rings[list]);
     }
 
     /** @return the entry of a kept block of the largest size kept, taken off its list; or -1 when none is kept */
     long popLargest() {
-        for (int word = nonEmpty.length - 1; word >= 0; word--) {
-            if (nonEmpty[word] != 0) {
-                return take((word << 6) + 63 - Long.numberOfLeadingZeros(nonEmpty[word]));
+        for (int word = (LISTS >>> 6) - 1; word >= 0; word--) {
+            long bits = rings[NON_EMPTY + word];
+            if (bits != 0) {
+                int list = (word << 6) + 63 - Long.numberOfLeadingZeros(bits);
+                return take(list, rings[list]);
             }
         }
         return -1;
@@ -180,8 +192,8 @@ final class QuickLists {
         int list = (int) (size >>> BlockLayout.GRANULE_SHIFT);
         int granule = (int) (block >>> BlockLayout.GRANULE_SHIFT);
         int[] entries = lists[list];
-        int head = heads[list];
-        for (int n = 0, i = head; n < counts[list]; n++, i = next(i, entries.length)) {
+        int head = head(list);
+        for (int n = 0, i = head; n < count(list); n++, i = next(i, entries.length)) {
             if ((entries[i] & BlockState.GRANULE_MASK) == granule) {
                 int found = entries[i];
                 for (int to = i; to != head; ) { // the older entries move up a place: the order is kept
@@ -190,7 +202,7 @@ final class QuickLists {
                     to = from;
                 }
                 entries[head] = found; // take() hands out the oldest one
-                take(list);
+                take(list, rings[list]);
                 return true;
             }
         }
@@ -200,8 +212,8 @@ final class QuickLists {
     /** Gives every entry to {@code action}, for verification. */
     void forEach(LongConsumer action) {
         for (int list = 0; list < LISTS; list++) {
-            for (int n = 0; n < counts[list]; n++) {
-                action.accept(entry(list, lists[list][(heads[list] + n) % lists[list].length]));
+            for (int n = 0; n < count(list); n++) {
+                action.accept(entry(list, lists[list][(head(list) + n) % lists[list].length]));
             }
         }
     }
@@ -211,11 +223,11 @@ final class QuickLists {
         long counted = 0;
         long countedBytes = 0;
         for (int list = 0; list < LISTS; list++) {
-            if ((counts[list] != 0) != ((nonEmpty[list >>> 6] & (1L << list)) != 0)) {
+            if ((count(list) != 0) != ((rings[NON_EMPTY + (list >>> 6)] & (1L << list)) != 0)) {
                 return "quick list of " + ((long) list << BlockLayout.GRANULE_SHIFT) + "-byte blocks: bitmap disagrees";
             }
-            counted += counts[list];
-            countedBytes += (long) counts[list] * ((long) list << BlockLayout.GRANULE_SHIFT);
+            counted += count(list);
+            countedBytes += (long) count(list) * ((long) list << BlockLayout.GRANULE_SHIFT);
         }
         if (counted > limit) {
             return "quick lists hold " + counted + " blocks, more than their limit of " + limit;
@@ -236,17 +248,18 @@ final class QuickLists {
 
     /**
      * Gives a list room for {@code length} entries; when all lists' lengths would pass {@link #maxLength}, trims
-     * every list to what it holds first. So the lists never take more than twice the limit's entries plus
-     * {@value #MIN_LENGTH} a list, and a list that fills and empties round after round keeps its length.
+     * every list to the smallest length that holds what it has first. So the lists never take more than three
+     * times the limit's entries plus {@value #MIN_LENGTH} a list, and a list that fills and empties round after
+     * round keeps its length.
      */
     private int[] grow(int list, int length) {
         int[] entries = lists[list];
         int old = entries == null ? 0 : entries.length;
         if (totalLength - old + length > maxLength) {
             for (int other = 0; other < LISTS; other++) {
-                if (other != list && lists[other] != null && lists[other].length > Math.max(MIN_LENGTH, counts[other])) {
+                if (other != list && lists[other] != null && lists[other].length > lengthFor(count(other))) {
                     totalLength -= lists[other].length;
-                    relayout(other, Math.max(MIN_LENGTH, counts[other]));
+                    relayout(other, lengthFor(count(other)));
                     totalLength += lists[other].length;
                 }
             }
@@ -259,30 +272,49 @@ final class QuickLists {
     private int[] relayout(int list, int length) {
         int[] entries = lists[list];
         int[] copy = new int[length];
-        int count = counts[list];
+        int count = count(list);
         if (count != 0) {
-            int head = heads[list];
+            int head = head(list);
             int firstPart = Math.min(count, entries.length - head);
             System.arraycopy(entries, head, copy, 0, firstPart);
             System.arraycopy(entries, 0, copy, firstPart, count - firstPart);
         }
-        heads[list] = 0;
+        rings[list] = count; // the head at 0
         return lists[list] = copy;
     }
 
-    private static int next(int index, int length) {
-        return index + 1 < length ? index + 1 : 0;
+    private int count(int list) {
+        return (int) rings[list];
     }
 
-    /** Takes the oldest entry of a list: first in, first out (see the class documentation). */
-    private long take(int list) {
-        int count = counts[list] - 1;
+    private int head(int list) {
+        return (int) (rings[list] >>> 32);
+    }
+
+    /** @return the length of a list that holds {@code count} entries: a power of two, at least {@value #MIN_LENGTH} */
+    private static int lengthFor(int count) {
+        return count <= MIN_LENGTH ? MIN_LENGTH : Integer.highestOneBit(count - 1) << 1;
+    }
+
+    /** @return the ring index after {@code index}, in a list of {@code length} entries, a power of two */
+    private static int next(int index, int length) {
+        return (index + 1) & (length - 1);
+    }
+
+    /**
+     * Takes the oldest entry of a list: first in, first out (see the class documentation).
+     *
+     * @param ring the list's word of {@link #rings}, which the caller has read
+     */
+    private long take(int list, long ring) {
+        int count = (int) ring - 1;
         int[] entries = lists[list];
-        int head = heads[list];
-        counts[list] = count;
-        heads[list] = count == 0 ? 0 : next(head, entries.length);
+        int head = (int) (ring >>> 32);
         if (count == 0) {
-            nonEmpty[list >>> 6] &= ~(1L << list);
+            rings[list] = 0;
+            rings[NON_EMPTY + (list >>> 6)] &= ~(1L << list);
+        } else {
+            rings[list] = (long) next(head, entries.length) << 32 | count;
         }
         long size = (long) list << BlockLayout.GRANULE_SHIFT;
         bytes -= size;

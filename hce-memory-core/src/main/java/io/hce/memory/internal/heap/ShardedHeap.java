@@ -67,6 +67,10 @@ public final class ShardedHeap {
     private final HeapShard[] shards;
     private final int mask;
     private final long shardBytes;
+    /** {@code shards[0]}: a heap of one shard reaches it with no bounds check. */
+    private final HeapShard firstShard;
+    /** The shards' bytes together: the offsets of blocks are below it. */
+    private final long shardedBytes;
     private final long maxPayload;
     /** Where the next eviction starts: round robin, so that every shard churns, not only the evictors' home shards. */
     private int evictionCursor;
@@ -100,6 +104,8 @@ public final class ShardedHeap {
                     memory.asSlice(shardBitmaps + 2 * bitmapBytes, bitmapBytes), watcher);
         }
         this.maxPayload = HeapShard.maxPayloadFor(shardBytes);
+        this.firstShard = shards[0];
+        this.shardedBytes = shardCount * shardBytes;
     }
 
     /**
@@ -164,7 +170,7 @@ public final class ShardedHeap {
     public long allocate(long byteSize, long pins) {
         long blockSize = HeapShard.blockSizeFor(byteSize);
         if (mask == 0) {
-            HeapShard shard = shards[0];
+            HeapShard shard = firstShard;
             shard.lock();
             try {
                 return shard.allocate(blockSize, pins);
@@ -248,7 +254,7 @@ public final class ShardedHeap {
     public long allocateOrEvict(long byteSize, long pins, VictimSink sink, Object listener) {
         long blockSize = HeapShard.blockSizeFor(byteSize);
         if (mask == 0) {
-            HeapShard shard = shards[0];
+            HeapShard shard = firstShard;
             shard.lock();
             try {
                 return shard.allocateOrEvict(blockSize, pins, sink, listener);
@@ -385,11 +391,12 @@ public final class ShardedHeap {
 
     private HeapShard shardAt(long payloadOffset) {
         long header = payloadOffset - BlockLayout.HEADER_LENGTH;
-        if (Long.compareUnsigned(header, shards.length * shardBytes) >= 0 || (header & (BlockLayout.GRANULE - 1)) != 0) {
+        // one branch for both: each is one more stub in the compiled fast path (BENCHMARKS.md, round 8)
+        if (Long.compareUnsigned(header, shardedBytes) >= 0 | (header & (BlockLayout.GRANULE - 1)) != 0) {
             throw new IllegalArgumentException("not a block of this heap: offset " + header
                     + " is not on a block boundary inside the heap");
         }
-        return mask == 0 ? shards[0] : shards[(int) (header / shardBytes)];
+        return mask == 0 ? firstShard : shards[(int) (header / shardBytes)];
     }
 
     private long locate(HeapShard shard, long payloadOffset, long byteSize, boolean ownedOnly) {

@@ -37,6 +37,8 @@ public final class NativeMemory {
 
     /** The whole address space, in the global scope: {@code asSlice} on it makes native segments. */
     private static final MemorySegment EVERYTHING = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+    /** The bits a user-space address can have (see {@link #inAddressSpace}). */
+    private static final long USER_SPACE_MASK = (1L << 56) - 1;
 
     /** The global scope, as a constant the JIT folds into {@link #isGlobal}'s compare. */
     private static final MemorySegment.Scope GLOBAL = EVERYTHING.scope();
@@ -150,12 +152,35 @@ public final class NativeMemory {
     /**
      * The whole address space, in the global scope, for accesses by address where the caller proves the memory
      * live by other means than a scope (a lock the memory's owner takes before freeing it). A constant: the JIT
-     * folds its scope and its length, so such an access compiles to a load or a store and a compare or two.
+     * folds its scope and its length; at an address passed through {@link #inAddressSpace} it also drops the
+     * bounds check, so such an access compiles to a single load or store.
      *
      * @return the same segment every time
      */
     public static MemorySegment addressSpace() {
         return EVERYTHING;
+    }
+
+    /**
+     * A user-space address with the bits that no user-space address has cleared: unchanged for every address
+     * below 2<sup>56</sup> ({@link #isInAddressSpace}), where user space ends on every 64-bit platform the JDK
+     * runs on (x86-64 with 5-level paging; AArch64's is smaller). The JIT then knows the address below
+     * {@link #addressSpace()}'s end and compiles an access there without a bounds check.
+     *
+     * @param address an address of memory that {@link #isInAddressSpace} accepted
+     * @return the same address
+     */
+    public static long inAddressSpace(long address) {
+        return address & USER_SPACE_MASK;
+    }
+
+    /**
+     * @return whether the whole of a native {@code segment} is below 2<sup>56</sup>, so that {@link #inAddressSpace}
+     *         keeps its addresses
+     */
+    public static boolean isInAddressSpace(MemorySegment segment) {
+        // its end at most 2^56: its last byte below
+        return Long.compareUnsigned(segment.address() + segment.byteSize(), USER_SPACE_MASK + 1) <= 0;
     }
 
     /**

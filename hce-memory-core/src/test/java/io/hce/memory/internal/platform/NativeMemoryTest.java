@@ -35,6 +35,27 @@ class NativeMemoryTest {
         assertThrows(OutOfMemoryError.class, () -> NativeMemory.allocate(1 << 20, 1L << 60));
     }
 
+    /** Accesses by address drop their bounds checks through the mask; it must never change an address it is given. */
+    @Test
+    void theAddressSpaceMaskKeepsEveryAddressBelowTwoToThe56() {
+        long address = NativeMemory.allocate(1 << 20, 16);
+        try {
+            MemorySegment block = NativeMemory.segment(address, 1 << 20);
+            assertTrue(NativeMemory.isInAddressSpace(block), "memory from malloc is in user space");
+            assertEquals(address + (1 << 20) - 8, NativeMemory.inAddressSpace(address + (1 << 20) - 8));
+            NativeMemory.addressSpace().set(ValueLayout.JAVA_LONG_UNALIGNED, NativeMemory.inAddressSpace(address), 42L);
+            assertEquals(42L, block.get(ValueLayout.JAVA_LONG, 0));
+        } finally {
+            NativeMemory.free(address, 1 << 20);
+        }
+        long end = 1L << 56;
+        assertTrue(NativeMemory.isInAddressSpace(MemorySegment.ofAddress(end - 16).reinterpret(16)),
+                "its last byte at 2^56 - 1");
+        assertFalse(NativeMemory.isInAddressSpace(MemorySegment.ofAddress(end - 16).reinterpret(17)), "ends past 2^56");
+        assertFalse(NativeMemory.isInAddressSpace(MemorySegment.ofAddress(-16).reinterpret(8)), "kernel space");
+        assertEquals(end - 1, NativeMemory.inAddressSpace(end - 1));
+    }
+
     @Test
     void segmentsAreGlobalAndArenaSegmentsAreNot() {
         long address = NativeMemory.allocate(64, 16);
