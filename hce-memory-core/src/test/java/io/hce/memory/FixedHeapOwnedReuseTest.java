@@ -22,9 +22,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Blocks handed out as addresses or segments (owned) are freed onto quick lists and handed out again without
- * their headers being read or written: the owned bitmap alone says which are live. These tests attack that:
+ * their headers being written (or read, but for a freed block's size in a heap of at most 4 MiB): the owned
+ * bitmap alone says which are live. These tests attack that:
  * every way to use an owned block after its free must still be refused, whatever the block became since.
- * Each runs on a shard of 1 MiB, which reads a freed block's size from its header, and of 16 MiB, which reads it
+ * Each runs on a heap of 1 MiB, which reads a freed block's size from its header, and of 16 MiB, which reads it
  * from the block-start bitmap.
  */
 @ParameterizedClass(name = "{0} bytes")

@@ -74,9 +74,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  * block-start bitmap gives its size (where the next block starts), and its quick list says its size. Its
  * header keeps the owned state it had, which no handle can name. Only the dense bitmaps and a Java array are
  * touched: at 1 GiB the common free and allocation of an address miss nowhere, where glibc's free misses on
- * the chunk's header and its malloc on the tcache entry's link. A shard of at most 4 MiB
- * ({@link #CACHED_HEADERS_BYTES}) reads a freed block's size from its header all the same: its headers are cache
- * hits, and one read is cheaper than a scan of the block-start bitmap (BENCHMARKS.md, round 8).
+ * the chunk's header and its malloc on the tcache entry's link. A shard of a heap of at most 4 MiB
+ * ({@link #CACHED_HEADERS_BYTES}) reads a freed block's size from its header all the same: the whole heap's
+ * headers are cache hits, and one read is cheaper than a scan of the block-start bitmap (BENCHMARKS.md,
+ * round 8). The heap's size decides, not the shard's: the shards of a larger heap are as cold as it is.
  *
  * <h2>Concurrency</h2>
  * Everything but the state word is guarded by the shard's lock, a test-and-set lock that records its
@@ -86,7 +87,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  * and releases it. The rules are written once, in the package documentation.
  *
  * <h2>Raw bitmap accesses</h2>
- * Under the lock, the bitmaps (and, in a small shard, an owned block's size) are read and written by address
+ * Under the lock, the bitmaps (and, in a small heap, an owned block's size) are read and written by address
  * through {@link #RAW}, the whole address space as a constant segment: no scope to check, and no bounds either
  * at an address passed through {@code NativeMemory.inAddressSpace}, so each access is a single load or store.
  * Through the shard's own segments each access also checked the region's scope and the segment's bounds and
@@ -128,8 +129,8 @@ final class HeapShard {
     /** A quick entry's flag: the block's header still holds an owned block's state, so it can be handed out as one. */
     private static final long HEADER_OWNED = QuickLists.FLAG;
     /**
-     * Shards up to this size read an owned block's size from its header when freeing it: their headers stay in
-     * the CPU caches, and one read there is cheaper than a scan of the block-start bitmap.
+     * The shards of heaps up to this size read an owned block's size from its header when freeing it: the heap's
+     * headers stay in the CPU caches, and one read there is cheaper than a scan of the block-start bitmap.
      */
     private static final long CACHED_HEADERS_BYTES = 4 << 20;
     /** Bitmap words scanned for the next block start before the size is read from the header instead. */
@@ -214,16 +215,21 @@ final class HeapShard {
      * @param owned  its owned bitmap (set at the start of each live owned block), as large, zeroed here
      * @param watcher checked mode: told of every block handed out and ended, and freed memory is poisoned and
      *                checked when handed out again; null otherwise
+     * @param heapBytes the bytes of all the heap's shards: whether a freed block's size is read from its header
+     *                  ({@link #CACHED_HEADERS_BYTES})
+     * @throws IllegalArgumentException if the memory or a bitmap is not native, or not below 2<sup>56</sup>
+     *                                  (where accesses by address are masked, see {@code NativeMemory.inAddressSpace})
      */
     HeapShard(ShardedHeap heap, int index, long regionOffset, MemorySegment memory, MemorySegment starts,
-              MemorySegment refs, MemorySegment owned, Watcher watcher) {
+              MemorySegment refs, MemorySegment owned, Watcher watcher, long heapBytes) {
         this.heap = heap;
         this.index = index;
         this.refs = refs;
         this.owned = owned;
         for (MemorySegment part : new MemorySegment[] {memory, starts, refs, owned}) {
             if (!part.isNative() || !NativeMemory.isInAddressSpace(part)) {
-                throw new IllegalArgumentException("a shard's memory and bitmaps must be native, below 2^56: " + part);
+                throw new IllegalArgumentException("a shard's memory and bitmaps must be native, below 2^56 (pointers"
+                        + " tagged in the top byte, as AArch64's memory tagging does, are not): " + part);
             }
         }
         this.memoryAddress = memory.address();
@@ -237,7 +243,7 @@ final class HeapShard {
         this.memory = memory;
         this.starts = starts;
         this.byteSize = memory.byteSize();
-        this.headersCached = byteSize <= CACHED_HEADERS_BYTES;
+        this.headersCached = heapBytes <= CACHED_HEADERS_BYTES;
         this.rightBorder = byteSize - BORDER_SIZE;
         this.poison = poison;
         this.quick = new QuickLists((int) Math.max(QUICK_FLOOR, byteSize >>> 11));
@@ -571,9 +577,10 @@ final class HeapShard {
     }
 
     /**
-     * Frees a live owned block, if the owned bitmap says one starts at {@code block}, without reading or writing
-     * its header: its size comes from the block-start bitmap, and it goes onto its quick list as it is (or is
-     * merged when the lists are full). Exact under the lock: owned bits change only under it.
+     * Frees a live owned block, if the owned bitmap says one starts at {@code block}, without writing its header:
+     * its size comes from the block-start bitmap (or, in a heap whose headers stay cached, from its header; see
+     * {@link #ownedSize}), and it goes onto its quick list as it is (or is merged when the lists are full). Exact
+     * under the lock: owned bits change only under it.
      *
      * @param byteSize the bytes the caller says it holds (a segment's size), which must fit
      * @return false, with nothing changed, if no live owned block of that size starts there, or in checked mode
@@ -1499,7 +1506,7 @@ final class HeapShard {
     }
 
     /**
-     * @return the size of the live owned block at {@code block}, under the lock: from its header in a shard whose
+     * @return the size of the live owned block at {@code block}, under the lock: from its header in a heap whose
      *         headers stay in the CPU caches, else from the block-start bitmap (see "Owned blocks touch no header")
      */
     private long ownedSize(long block) {

@@ -36,8 +36,8 @@ import java.util.function.LongConsumer;
  * A list's length is a power of two (so its ring wraps with a mask, not a branch); it grows by doubling, and
  * keeps its length when it empties (a list that fills and empties round after round allocates nothing). When
  * all lists together would pass twice the limit's entries (plus 8 a list), every list is trimmed to the
- * smallest power of two that holds what it has first: with a shard's limit of one block per 2 KiB, the lists
- * take at most 6 bytes per KiB of shard (three times the limit's entries), and 32 KiB.
+ * smallest power of two that holds what it has (less than twice that) first: with
+ * a shard's limit of one block per 2 KiB, the lists take at most 4 bytes per KiB of shard, and 32 KiB.
  */
 final class QuickLists {
 
@@ -54,7 +54,8 @@ final class QuickLists {
     /**
      * Per list, its ring's head (the oldest entry's index) in the high 32 bits and its count in the low 32; then,
      * from {@link #NON_EMPTY}, a bitmap of the non-empty lists. One array, so that a push or a take reads and
-     * writes one word of it, with one bounds check (each check is one more stub in the compiled fast paths).
+     * writes one word of it (and the bitmap's, when a list fills or empties), with fewer bounds checks than three
+     * arrays had (each check is one more stub in the compiled fast paths).
      */
     private final long[] rings = new long[NON_EMPTY + (LISTS >>> 6)];
     private final int limit;
@@ -248,9 +249,9 @@ final class QuickLists {
 
     /**
      * Gives a list room for {@code length} entries; when all lists' lengths would pass {@link #maxLength}, trims
-     * every list to the smallest length that holds what it has first. So the lists never take more than three
-     * times the limit's entries plus {@value #MIN_LENGTH} a list, and a list that fills and empties round after
-     * round keeps its length.
+     * every list to the smallest length that holds what it has first (at most twice what it has). So the lists
+     * never take more than twice the limit's entries plus {@value #MIN_LENGTH} a list, and a list that fills and
+     * empties round after round keeps its length.
      */
     private int[] grow(int list, int length) {
         int[] entries = lists[list];

@@ -101,7 +101,7 @@ public final class ShardedHeap {
             long shardBitmaps = bitmaps + BITMAPS_PER_SHARD * i * bitmapBytes;
             shards[i] = new HeapShard(this, i, i * shardBytes, memory.asSlice(i * shardBytes, shardBytes),
                     memory.asSlice(shardBitmaps, bitmapBytes), memory.asSlice(shardBitmaps + bitmapBytes, bitmapBytes),
-                    memory.asSlice(shardBitmaps + 2 * bitmapBytes, bitmapBytes), watcher);
+                    memory.asSlice(shardBitmaps + 2 * bitmapBytes, bitmapBytes), watcher, shardCount * shardBytes);
         }
         this.maxPayload = HeapShard.maxPayloadFor(shardBytes);
         this.firstShard = shards[0];

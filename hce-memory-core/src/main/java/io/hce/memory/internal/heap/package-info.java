@@ -46,7 +46,7 @@
  *       stays published while it merges with a neighbour). It is used only to pass shards by; a shard it passes
  *       had no fitting block at some moment during the call.</li>
  *   <li><b>Close</b>: under every shard's lock, each shard is marked closed before the region is freed, and a
- *       lock taken after that is given back at once and the request refused. The bitmaps (and, in a shard of
+ *       lock taken after that is given back at once and the request refused. The bitmaps (and, in a heap of
  *       at most 4 MiB, a freed block's size in its header) are accessed by address, with no scope check, only
  *       under the lock; every access without it goes through a scoped segment, which refuses it once the
  *       region is closed. A request that the hints (rule 6) pass by every shard takes no lock and reads only

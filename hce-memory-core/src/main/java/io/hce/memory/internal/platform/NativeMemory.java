@@ -164,7 +164,8 @@ public final class NativeMemory {
     /**
      * A user-space address with the bits that no user-space address has cleared: unchanged for every address
      * below 2<sup>56</sup> ({@link #isInAddressSpace}), where user space ends on every 64-bit platform the JDK
-     * runs on (x86-64 with 5-level paging; AArch64's is smaller). The JIT then knows the address below
+     * runs on (x86-64 with 5-level paging; AArch64's is smaller), unless the C library tags its pointers in the
+     * top byte (AArch64's memory tagging, when glibc's heap tagging is turned on), which callers then refuse. The JIT then knows the address below
      * {@link #addressSpace()}'s end and compiles an access there without a bounds check.
      *
      * @param address an address of memory that {@link #isInAddressSpace} accepted
