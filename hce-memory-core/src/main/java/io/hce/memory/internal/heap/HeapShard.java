@@ -1002,11 +1002,11 @@ final class HeapShard {
 
     /** Clears the block's reference bit (the eviction hand, or a new block). */
     void clearReferenced(long block) {
-        long word = wordOf(block);
+        long address = NativeMemory.inAddressSpace(refsAddress + wordOf(block));
         long bit = bitOf(block);
-        long bits = (long) BITS.getOpaque(RAW, NativeMemory.inAddressSpace(refsAddress + word)); // readers race here
+        long bits = (long) BITS.getOpaque(RAW, address); // opaque: readers set bits in this word without the lock
         if ((bits & bit) != 0) {
-            BITS.setOpaque(RAW, NativeMemory.inAddressSpace(refsAddress + word), bits & ~bit);
+            BITS.setOpaque(RAW, address, bits & ~bit);
         }
     }
 

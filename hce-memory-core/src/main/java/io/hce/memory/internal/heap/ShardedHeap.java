@@ -95,17 +95,17 @@ public final class ShardedHeap {
         this.shardBytes = shardBytesFor(capacity, shardCount);
         this.shards = new HeapShard[shardCount];
         this.mask = shardCount - 1;
+        this.shardedBytes = shardCount * shardBytes;
         long bitmapBytes = BlockLayout.bitmapBytesFor(shardBytes);
         long bitmaps = regionBytesRounded(capacity);
         for (int i = 0; i < shardCount; i++) {
             long shardBitmaps = bitmaps + BITMAPS_PER_SHARD * i * bitmapBytes;
             shards[i] = new HeapShard(this, i, i * shardBytes, memory.asSlice(i * shardBytes, shardBytes),
                     memory.asSlice(shardBitmaps, bitmapBytes), memory.asSlice(shardBitmaps + bitmapBytes, bitmapBytes),
-                    memory.asSlice(shardBitmaps + 2 * bitmapBytes, bitmapBytes), watcher, shardCount * shardBytes);
+                    memory.asSlice(shardBitmaps + 2 * bitmapBytes, bitmapBytes), watcher, shardedBytes);
         }
         this.maxPayload = HeapShard.maxPayloadFor(shardBytes);
         this.firstShard = shards[0];
-        this.shardedBytes = shardCount * shardBytes;
     }
 
     /**
